@@ -1,0 +1,134 @@
+/* Engine internals shared by the files of dataplane/core. Not a public
+ * header: other components talk to the engine through the control hooks. */
+#ifndef SL_ENGINE_H
+#define SL_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_rcu_qsbr.h>
+
+#include "sl_net.h"
+#include "sl_startup.h"
+
+#define SL_MAX_WORKERS 16
+#define SL_BURST 32
+#define SL_TXBUF 128
+#define SL_ARP_SLOTS 256          /* per worker, power of two */
+#define SL_ARP_PENDING 64         /* packets waiting on resolution, per worker */
+#define SL_ARP_TTL_US (300ull * 1000000)
+#define SL_ARP_RETRY_US (1000000ull)
+#define SL_ARP_TRIES 3
+#define SL_HANDOFF_RING 1024
+#define SL_DELAY_SLOTS 1024
+
+/* What a handed-off mbuf asks its new worker to do. Kept in hash.usr. */
+enum sl_ho_kind { SL_HO_PROCESS = 0, SL_HO_ARP_LEARN = 1, SL_HO_TX = 2 };
+
+struct sl_port {
+	struct sl_port_conf conf;
+	uint16_t port_id;
+	uint16_t n_rxq, n_txq;
+	struct rte_ether_addr mac;
+	uint32_t mask;               /* network order */
+};
+
+/* Counters of one worker. Plain uint64: only the owner writes, readers sum
+ * racy snapshots, which is exact enough for monitoring and costs nothing. */
+struct sl_wstats {
+	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
+	uint64_t arp_replied, arp_requests_sent, arp_learned, garp_sent;
+	uint64_t icmp_echo_replied, udp_echo_replied;
+	uint64_t dns_queries, dns_answered, dns_dropped;
+	uint64_t handoff_out, handoff_in;
+	uint64_t loops, idle_sleeps, impair_dup, impair_reorder, impair_delay;
+	uint64_t drop[SL_DROP__MAX];
+};
+
+struct sl_arp_entry {
+	uint32_t ip;                 /* network order, 0 = empty */
+	uint8_t port;
+	bool valid;
+	uint8_t tries;
+	struct rte_ether_addr mac;
+	uint64_t expire_us;          /* valid: when to forget; pending: next retry */
+};
+
+struct sl_pending {
+	struct rte_mbuf *m;
+	uint32_t nh;
+	uint8_t port;
+	uint64_t since_us;
+};
+
+struct sl_rng { uint64_t s; };
+
+struct sl_delayed { struct rte_mbuf *m; uint64_t due_us; uint8_t port; uint8_t dir; };
+
+struct sl_impair_state {
+	struct sl_rng rng;
+	struct rte_mbuf *held;       /* reorder: one packet waits for the next */
+};
+
+struct sl_txq_state {
+	uint16_t n;
+	struct rte_mbuf *buf[SL_TXBUF];
+};
+
+struct sl_worker {
+	unsigned id, lcore;
+	bool has_rxq[SL_MAX_PORTS][SL_MAX_WORKERS];
+	struct sl_txq_state tx[SL_MAX_PORTS];
+	struct sl_impair_state imp[SL_MAX_PORTS][2];
+	struct sl_delayed delayq[SL_DELAY_SLOTS];
+	unsigned delay_n;
+	struct sl_arp_entry arp[SL_ARP_SLOTS];
+	struct sl_pending pending[SL_ARP_PENDING];
+	unsigned pending_n;
+	unsigned idle_polls;
+	uint32_t sleep_us;
+	struct rte_mempool *pool;
+	const void *gen;             /* generation seen in this loop iteration */
+	struct sl_wstats st __rte_cache_aligned;
+} __rte_cache_aligned;
+
+struct sl_engine {
+	struct sl_startup su;
+	unsigned n_ports, n_workers;
+	struct sl_port ports[SL_MAX_PORTS];
+	struct sl_worker *w[SL_MAX_WORKERS];
+	/* ring[src][dst]: single producer, single consumer, so no CAS per packet */
+	struct rte_ring *ho[SL_MAX_WORKERS][SL_MAX_WORKERS];
+	struct rte_mempool *pools[SL_MAX_WORKERS];
+	struct rte_rcu_qsbr *qs;
+	void *gen;                   /* current struct sl_gen *, RCU-published */
+	volatile bool stop;
+	uint64_t tsc_hz;
+	uint64_t start_tsc;
+};
+
+extern struct sl_engine sl_eng;
+
+static inline uint64_t sl_now_us(void)
+{
+	return (rte_rdtsc() - sl_eng.start_tsc) * 1000000ull / sl_eng.tsc_hz;
+}
+
+/* worker_fp.c */
+int sl_worker_main(void *arg);
+void sl_worker_garp(struct sl_worker *w);
+
+/* port.c */
+int sl_ports_init(struct sl_engine *e, char *err, size_t errlen);
+void sl_ports_stop(struct sl_engine *e);
+
+/* stats.c */
+void sl_stats_sum(const struct sl_engine *e, int worker, struct sl_wstats *out);
+int sl_telemetry_init(void);
+void sl_stats_visit(const struct sl_wstats *s, void (*fn)(void *, const char *, uint64_t), void *arg);
+
+#endif

@@ -1,0 +1,403 @@
+/* sluice: EAL start, ports, workers, then the control loop on the main
+ * lcore until SIGTERM/SIGINT. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "engine.h"
+#include "sl_control.h"
+#include "sl_gen.h"
+
+#define NB_MBUF 8191
+#define MBUF_CACHE 256
+#define MAX_RECLAIM 64
+
+struct sl_engine sl_eng;
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* Old generations wait here for a grace period (every worker passed a
+ * quiescent state after the swap) before they are freed. */
+static struct {
+	struct sl_gen *gen;
+	uint64_t token;
+} reclaim[MAX_RECLAIM];
+static unsigned n_reclaim;
+
+static void reclaim_poll(bool wait)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < n_reclaim; i++) {
+		if (rte_rcu_qsbr_check(sl_eng.qs, reclaim[i].token, wait) == 1)
+			sl_gen_free(reclaim[i].gen);
+		else
+			reclaim[j++] = reclaim[i];
+	}
+	n_reclaim = j;
+}
+
+static int hook_publish(void *arg, struct sl_gen *g)
+{
+	struct sl_gen *old;
+
+	(void)arg;
+	if (n_reclaim == MAX_RECLAIM)
+		reclaim_poll(true);
+	old = __atomic_exchange_n((struct sl_gen **)&sl_eng.gen, g, __ATOMIC_ACQ_REL);
+	if (old) {
+		reclaim[n_reclaim].gen = old;
+		reclaim[n_reclaim].token = rte_rcu_qsbr_start(sl_eng.qs);
+		n_reclaim++;
+	}
+	return 0;
+}
+
+static void json_add_u64(void *arg, const char *name, uint64_t v)
+{
+	json_object_set_new(arg, name, json_integer((json_int_t)v));
+}
+
+static int hook_stats(void *arg, json_t *out)
+{
+	struct sl_wstats s;
+	json_t *workers = json_array(), *ports = json_object(), *tot = json_object();
+
+	(void)arg;
+	sl_stats_sum(&sl_eng, -1, &s);
+	sl_stats_visit(&s, json_add_u64, tot);
+	for (unsigned i = 0; i < sl_eng.n_workers; i++) {
+		json_t *wj = json_object();
+
+		sl_stats_sum(&sl_eng, (int)i, &s);
+		json_object_set_new(wj, "id", json_integer(i));
+		json_object_set_new(wj, "lcore", json_integer(sl_eng.w[i]->lcore));
+		sl_stats_visit(&s, json_add_u64, wj);
+		json_array_append_new(workers, wj);
+	}
+	for (unsigned i = 0; i < sl_eng.n_ports; i++) {
+		const struct sl_port *p = &sl_eng.ports[i];
+		struct rte_eth_stats es;
+		json_t *pj = json_object();
+		char buf[RTE_ETHER_ADDR_FMT_SIZE];
+
+		json_object_set_new(pj, "dev", json_string(p->conf.dev));
+		rte_ether_format_addr(buf, sizeof(buf), &p->mac);
+		json_object_set_new(pj, "mac", json_string(buf));
+		if (!rte_eth_stats_get(p->port_id, &es)) {
+			json_object_set_new(pj, "ipackets", json_integer((json_int_t)es.ipackets));
+			json_object_set_new(pj, "opackets", json_integer((json_int_t)es.opackets));
+			json_object_set_new(pj, "ierrors", json_integer((json_int_t)es.ierrors));
+			json_object_set_new(pj, "imissed", json_integer((json_int_t)es.imissed));
+		}
+		json_object_set_new(ports, p->conf.name, pj);
+	}
+	json_object_set_new(out, "totals", tot);
+	json_object_set_new(out, "workers", workers);
+	json_object_set_new(out, "ports", ports);
+	return 0;
+}
+
+static int hook_vs_runtime(void *arg, uint32_t slot, json_t *out)
+{
+	(void)arg;
+	(void)slot;
+	(void)out;
+	return 0;
+}
+
+struct metrics_ctx {
+	char **buf;
+	size_t *len, *cap;
+	int rc;
+};
+
+static void metric_line(void *arg, const char *name, uint64_t v)
+{
+	struct metrics_ctx *m = arg;
+	char line[160];
+	int n;
+
+	if (!strncmp(name, "drop_", 5))
+		n = snprintf(line, sizeof(line), "sluice_drops_total{reason=\"%s\"} %lu\n", name + 5,
+			     (unsigned long)v);
+	else
+		n = snprintf(line, sizeof(line), "sluice_%s_total %lu\n", name, (unsigned long)v);
+	if (*m->len + (size_t)n + 1 > *m->cap) {
+		size_t cap = (*m->cap ? *m->cap : 4096) * 2 + (size_t)n;
+		char *nb = realloc(*m->buf, cap);
+
+		if (!nb) {
+			m->rc = -ENOMEM;
+			return;
+		}
+		*m->buf = nb;
+		*m->cap = cap;
+	}
+	memcpy(*m->buf + *m->len, line, (size_t)n + 1);
+	*m->len += (size_t)n;
+}
+
+static int hook_metrics(void *arg, char **buf, size_t *len, size_t *cap)
+{
+	struct metrics_ctx m = { buf, len, cap, 0 };
+	struct sl_wstats s;
+
+	(void)arg;
+	sl_stats_sum(&sl_eng, -1, &s);
+	sl_stats_visit(&s, metric_line, &m);
+	return m.rc;
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [EAL options] -- -c STARTUP_FILE [-s CONTROL_SOCKET] [-d STATE_DIR]\n"
+		"          [--ready-file PATH] [--pid-file PATH]\n"
+		"  -c, --config       start-up file (ports, idle policy, impairment)\n"
+		"  -s, --socket       control socket (default /run/sluice/control.sock)\n"
+		"  -d, --state-dir    persisted configuration (default /var/lib/sluice)\n"
+		"      --ready-file   created once ports, workers and the control socket are up\n"
+		"      --pid-file     written at start\n", prog);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+static int mkdir_parent(const char *path)
+{
+	char dir[512];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = 0;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int workers_init(char *err, size_t errlen)
+{
+	unsigned lcore, id = 0;
+	size_t sz;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct sl_worker *w;
+		char name[32];
+
+		if (id == SL_MAX_WORKERS) {
+			snprintf(err, errlen, "more than %d worker lcores", SL_MAX_WORKERS);
+			return -E2BIG;
+		}
+		w = rte_zmalloc_socket("sl_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+				       (int)rte_lcore_to_socket_id(lcore));
+		snprintf(name, sizeof(name), "sl_mbuf_%u", id);
+		sl_eng.pools[id] = rte_pktmbuf_pool_create(name, NB_MBUF, MBUF_CACHE, 0,
+							   RTE_MBUF_DEFAULT_BUF_SIZE,
+							   (int)rte_lcore_to_socket_id(lcore));
+		if (!w || !sl_eng.pools[id]) {
+			snprintf(err, errlen, "worker %u: out of hugepage memory (%s): reserve more 2 MiB pages",
+				 id, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		w->id = id;
+		w->lcore = lcore;
+		w->pool = sl_eng.pools[id];
+		w->sleep_us = 1;
+		sl_eng.w[id++] = w;
+	}
+	if (!id) {
+		snprintf(err, errlen, "no worker lcore: give EAL at least two lcores (-l 0,1)");
+		return -EINVAL;
+	}
+	sl_eng.n_workers = id;
+	for (unsigned s = 0; s < id; s++)
+		for (unsigned d = 0; d < id; d++) {
+			char name[32];
+
+			if (s == d)
+				continue;
+			snprintf(name, sizeof(name), "sl_ho_%u_%u", s, d);
+			sl_eng.ho[s][d] = rte_ring_create(name, SL_HANDOFF_RING, SOCKET_ID_ANY,
+							  RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!sl_eng.ho[s][d]) {
+				snprintf(err, errlen, "handoff ring %s: %s", name, rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+		}
+	sz = rte_rcu_qsbr_get_memsize(id);
+	sl_eng.qs = rte_zmalloc("sl_rcu", sz, RTE_CACHE_LINE_SIZE);
+	if (!sl_eng.qs || rte_rcu_qsbr_init(sl_eng.qs, id)) {
+		snprintf(err, errlen, "RCU init failed");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void impair_seed(void)
+{
+	for (unsigned w = 0; w < sl_eng.n_workers; w++)
+		for (unsigned p = 0; p < sl_eng.n_ports; p++)
+			for (unsigned d = 0; d < 2; d++) {
+				uint64_t s = sl_eng.ports[p].conf.impair[d].seed;
+
+				/* distinct, reproducible streams per worker/port/direction */
+				s ^= 0x9E3779B97F4A7C15ull * (1 + w * 16 + p * 2 + d);
+				sl_eng.w[w]->imp[p][d].rng.s = s ? s : 1;
+			}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cfg = NULL, *sock = "/run/sluice/control.sock", *state = "/var/lib/sluice";
+	const char *ready = NULL, *pidf = NULL;
+	struct sl_ctl_conf cconf;
+	struct sl_ctl_hooks hooks = { .arg = NULL, .publish = hook_publish, .stats = hook_stats,
+				      .vs_runtime = hook_vs_runtime, .metrics = hook_metrics };
+	struct sl_ctl *ctl;
+	char err[512];
+	int rc, c;
+	unsigned lcore;
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "sluice: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= rc;
+	argv += rc;
+	while ((c = getopt_long(argc, argv, "c:s:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfg = optarg; break;
+		case 's': sock = optarg; break;
+		case 'd': state = optarg; break;
+		case 'r': ready = optarg; break;
+		case 'p': pidf = optarg; break;
+		case 'h': usage(argv[0]); rte_eal_cleanup(); return 0;
+		default: usage(argv[0]); rte_eal_cleanup(); return 2;
+		}
+	}
+	if (!cfg) {
+		usage(argv[0]);
+		rte_eal_cleanup();
+		return 2;
+	}
+	rc = sl_startup_load(cfg, &sl_eng.su, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "sluice: start-up file: %s\n", err);
+		rte_eal_cleanup();
+		return 1;
+	}
+	sl_eng.tsc_hz = rte_get_tsc_hz();
+	sl_eng.start_tsc = rte_rdtsc();
+	if ((rc = workers_init(err, sizeof(err))) || (rc = sl_ports_init(&sl_eng, err, sizeof(err)))) {
+		fprintf(stderr, "sluice: %s\n", err);
+		sl_ports_stop(&sl_eng);
+		rte_eal_cleanup();
+		return 1;
+	}
+	impair_seed();
+	if (sl_telemetry_init())
+		fprintf(stderr, "sluice: warning: telemetry commands not registered\n");
+	mkdir_parent(sock);
+	mkdir(state, 0700);
+	cconf = (struct sl_ctl_conf){ .sock_path = sock, .state_dir = state,
+				      .n_workers = sl_eng.n_workers };
+	ctl = sl_ctl_create(&cconf, &hooks, err, sizeof(err));
+	if (!ctl) {
+		fprintf(stderr, "sluice: control: %s\n", err);
+		sl_ports_stop(&sl_eng);
+		rte_eal_cleanup();
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		for (unsigned i = 0; i < sl_eng.n_workers; i++)
+			if (sl_eng.w[i]->lcore == lcore)
+				rte_eal_remote_launch(sl_worker_main, sl_eng.w[i], lcore);
+	}
+	if (pidf) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%d\n", getpid());
+		mkdir_parent(pidf);
+		if (write_file(pidf, buf))
+			fprintf(stderr, "sluice: warning: cannot write %s\n", pidf);
+	}
+	if (ready) {
+		mkdir_parent(ready);
+		if (write_file(ready, "ready\n"))
+			fprintf(stderr, "sluice: warning: cannot write %s\n", ready);
+	}
+	printf("sluice %s: %u worker(s), %u port(s), control at %s\n", SL_VERSION, sl_eng.n_workers,
+	       sl_eng.n_ports, sock);
+	for (unsigned i = 0; i < sl_eng.n_ports; i++) {
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		rte_ether_format_addr(mac, sizeof(mac), &sl_eng.ports[i].mac);
+		printf("  port %s: %s mac %s rxq %u txq %u\n", sl_eng.ports[i].conf.name,
+		       sl_eng.ports[i].conf.dev, mac, sl_eng.ports[i].n_rxq, sl_eng.ports[i].n_txq);
+	}
+	fflush(stdout);
+	while (!got_signal) {
+		sl_ctl_poll(ctl, 20);
+		reclaim_poll(false);
+	}
+	printf("sluice: signal %d, stopping\n", (int)got_signal);
+	sl_eng.stop = true;
+	rte_eal_mp_wait_lcore();
+	sl_ports_stop(&sl_eng);
+	sl_ctl_destroy(ctl);
+	reclaim_poll(true);
+	if (sl_eng.gen)
+		sl_gen_free(sl_eng.gen);
+	if (ready)
+		unlink(ready);
+	if (pidf)
+		unlink(pidf);
+	rte_eal_cleanup();
+	return 0;
+}

@@ -1,0 +1,114 @@
+/* Port bring-up: one ethdev per start-up "port" line. Queues: as many as
+ * the device offers up to the worker count; RX queue q is polled by worker
+ * q % n_workers, TX queue w belongs to worker w, and workers beyond the
+ * TX queue count send through their queue owner (see tx_flush). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "engine.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+static uint16_t clamp_queues(uint16_t dev_max, unsigned workers)
+{
+	unsigned n = dev_max ? dev_max : 1;
+
+	return (uint16_t)(n < workers ? n : workers);
+}
+
+static int port_init(struct sl_engine *e, unsigned idx, char *err, size_t errlen)
+{
+	struct sl_port *p = &e->ports[idx];
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t pid;
+	int rc;
+
+	if (rte_eth_dev_get_port_by_name(p->conf.dev, &pid)) {
+		snprintf(err, errlen, "port %s: no DPDK device named '%s' (add --vdev or check the PCI address)",
+			 p->conf.name, p->conf.dev);
+		return -ENODEV;
+	}
+	p->port_id = pid;
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc) {
+		snprintf(err, errlen, "port %s: cannot read device info: %s", p->conf.name, strerror(-rc));
+		return rc;
+	}
+	p->n_rxq = clamp_queues(info.max_rx_queues, e->n_workers);
+	p->n_txq = clamp_queues(info.max_tx_queues, e->n_workers);
+	memset(&conf, 0, sizeof(conf));
+	if (p->n_rxq > 1 && info.flow_type_rss_offloads) {
+		/* Hardware RSS spreads flows; ownership is still decided by our
+		 * symmetric hash, so the NIC hash only has to spread load. */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
+	}
+	rc = rte_eth_dev_configure(pid, p->n_rxq, p->n_txq, &conf);
+	if (rc) {
+		snprintf(err, errlen, "port %s: configure %u/%u queues: %s", p->conf.name, p->n_rxq,
+			 p->n_txq, strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_set_mtu(pid, p->conf.mtu);
+	if (rc && rc != -ENOTSUP) {
+		snprintf(err, errlen, "port %s: mtu %u: %s", p->conf.name, p->conf.mtu, strerror(-rc));
+		return rc;
+	}
+	for (uint16_t q = 0; q < p->n_rxq; q++) {
+		unsigned w = q % e->n_workers;
+
+		rc = rte_eth_rx_queue_setup(pid, q, RX_DESC, (unsigned)rte_eth_dev_socket_id(pid), NULL,
+					    e->pools[w]);
+		if (rc) {
+			snprintf(err, errlen, "port %s: rx queue %u: %s", p->conf.name, q, strerror(-rc));
+			return rc;
+		}
+		e->w[w]->has_rxq[idx][q] = true;
+	}
+	for (uint16_t q = 0; q < p->n_txq; q++) {
+		rc = rte_eth_tx_queue_setup(pid, q, TX_DESC, (unsigned)rte_eth_dev_socket_id(pid), NULL);
+		if (rc) {
+			snprintf(err, errlen, "port %s: tx queue %u: %s", p->conf.name, q, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_dev_start(pid);
+	if (rc) {
+		snprintf(err, errlen, "port %s: start: %s", p->conf.name, strerror(-rc));
+		return rc;
+	}
+	rte_eth_macaddr_get(pid, &p->mac);
+	p->mask = p->conf.prefix ? rte_cpu_to_be_32(~0u << (32 - p->conf.prefix)) : 0;
+	return 0;
+}
+
+int sl_ports_init(struct sl_engine *e, char *err, size_t errlen)
+{
+	e->n_ports = e->su.n_ports;
+	for (unsigned i = 0; i < e->n_ports; i++) {
+		int rc;
+
+		e->ports[i].conf = e->su.ports[i];
+		rc = port_init(e, i, err, errlen);
+		if (rc) {
+			e->n_ports = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void sl_ports_stop(struct sl_engine *e)
+{
+	for (unsigned i = 0; i < e->n_ports; i++) {
+		rte_eth_dev_stop(e->ports[i].port_id);
+		rte_eth_dev_close(e->ports[i].port_id);
+	}
+}

@@ -1,0 +1,144 @@
+/* Counters: each worker owns its struct sl_wstats; readers (telemetry
+ * thread, control) sum snapshots. No atomics on the packet path. */
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <rte_ethdev.h>
+#include <rte_telemetry.h>
+
+#include "engine.h"
+
+#define FIELDS(X) \
+	X(rx_pkts) X(tx_pkts) X(rx_bytes) X(tx_bytes) X(arp_replied) X(arp_requests_sent) \
+	X(arp_learned) X(garp_sent) X(icmp_echo_replied) X(udp_echo_replied) X(dns_queries) \
+	X(dns_answered) X(dns_dropped) X(handoff_out) X(handoff_in) X(loops) X(idle_sleeps) \
+	X(impair_dup) X(impair_reorder) X(impair_delay)
+
+void sl_stats_sum(const struct sl_engine *e, int worker, struct sl_wstats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < e->n_workers; i++) {
+		const struct sl_wstats *s = &e->w[i]->st;
+
+		if (worker >= 0 && (unsigned)worker != i)
+			continue;
+#define ADD(f) out->f += s->f;
+		FIELDS(ADD)
+#undef ADD
+		for (unsigned r = 0; r < SL_DROP__MAX; r++)
+			out->drop[r] += s->drop[r];
+	}
+}
+
+/* Visit every counter by name; used by telemetry, /api/stats and /metrics
+ * so the three never disagree on names. */
+void sl_stats_visit(const struct sl_wstats *s, void (*fn)(void *, const char *, uint64_t), void *arg)
+{
+#define VISIT(f) fn(arg, #f, s->f);
+	FIELDS(VISIT)
+#undef VISIT
+	for (unsigned r = 1; r < SL_DROP__MAX; r++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "drop_%s", sl_drop_name(r));
+		fn(arg, name, s->drop[r]);
+	}
+}
+
+static void tel_add(void *arg, const char *name, uint64_t v)
+{
+	rte_tel_data_add_dict_u64(arg, name, v);
+}
+
+static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sl_wstats s;
+	int worker = -1;
+
+	(void)cmd;
+	if (params && *params) {
+		char *end;
+		long v = strtol(params, &end, 10);
+
+		if (*end || v < 0 || (unsigned long)v >= sl_eng.n_workers)
+			return -EINVAL;
+		worker = (int)v;
+	}
+	sl_stats_sum(&sl_eng, worker, &s);
+	rte_tel_data_start_dict(d);
+	sl_stats_visit(&s, tel_add, d);
+	return 0;
+}
+
+static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < sl_eng.n_ports; i++) {
+		const struct sl_port *p = &sl_eng.ports[i];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		struct rte_eth_stats es;
+		char buf[64];
+
+		if (!c)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "dev", p->conf.dev);
+		rte_tel_data_add_dict_int(c, "port_id", p->port_id);
+		rte_ether_format_addr(buf, sizeof(buf), &p->mac);
+		rte_tel_data_add_dict_string(c, "mac", buf);
+		inet_ntop(AF_INET, &p->conf.ip, buf, sizeof(buf));
+		rte_tel_data_add_dict_string(c, "ip", buf);
+		rte_tel_data_add_dict_int(c, "prefix", p->conf.prefix);
+		rte_tel_data_add_dict_int(c, "rx_queues", p->n_rxq);
+		rte_tel_data_add_dict_int(c, "tx_queues", p->n_txq);
+		if (!rte_eth_stats_get(p->port_id, &es)) {
+			rte_tel_data_add_dict_u64(c, "ipackets", es.ipackets);
+			rte_tel_data_add_dict_u64(c, "opackets", es.opackets);
+			rte_tel_data_add_dict_u64(c, "ierrors", es.ierrors);
+			rte_tel_data_add_dict_u64(c, "imissed", es.imissed);
+			rte_tel_data_add_dict_u64(c, "oerrors", es.oerrors);
+		}
+		rte_tel_data_add_dict_container(d, p->conf.name, c, 0);
+	}
+	return 0;
+}
+
+static int tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < sl_eng.n_workers; i++) {
+		const struct sl_worker *w = sl_eng.w[i];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char name[16];
+
+		if (!c)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_int(c, "lcore", (int)w->lcore);
+		rte_tel_data_add_dict_u64(c, "loops", w->st.loops);
+		rte_tel_data_add_dict_u64(c, "idle_sleeps", w->st.idle_sleeps);
+		rte_tel_data_add_dict_u64(c, "rx_pkts", w->st.rx_pkts);
+		rte_tel_data_add_dict_u64(c, "handoff_in", w->st.handoff_in);
+		rte_tel_data_add_dict_u64(c, "handoff_out", w->st.handoff_out);
+		snprintf(name, sizeof(name), "%u", i);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	return 0;
+}
+
+int sl_telemetry_init(void)
+{
+	int rc = rte_telemetry_register_cmd("/sluice/stats", tel_stats,
+		"Engine counters summed over workers. Parameter: worker id for one worker");
+
+	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/ports", tel_ports,
+		"Ports: device, MAC, address, queues, ethdev counters");
+	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/workers", tel_workers,
+		"Workers: lcore, loops, idle sleeps, handoffs");
+	return rc;
+}

@@ -1,0 +1,754 @@
+/* Worker lcore: the per-packet path. Run to completion per burst:
+ *   rx (+impair) -> eth -> ARP | IPv4 -> ICMP | UDP -> app -> route/ARP -> tx (+impair)
+ * Nothing here allocates from the heap, locks, logs or makes a syscall,
+ * except the idle back-off sleep, which only runs when there is no work. */
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "engine.h"
+#include "sl_gen.h"
+#include "sl_dns.h"
+
+#define DROP(w, r) ((w)->st.drop[(r)]++)
+
+/* ---- random numbers for impairment: xorshift64*, seeded per port/dir/worker */
+static inline uint64_t rng_next(struct sl_rng *r)
+{
+	uint64_t x = r->s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	r->s = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+static inline bool chance(struct sl_rng *r, double p)
+{
+	return p > 0 && (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0) < p;
+}
+
+/* ---- transmit */
+static void tx_flush(struct sl_worker *w, unsigned pidx)
+{
+	struct sl_txq_state *t = &w->tx[pidx];
+	const struct sl_port *p = &sl_eng.ports[pidx];
+	unsigned sent;
+
+	if (!t->n)
+		return;
+	if (w->id < p->n_txq) {
+		sent = rte_eth_tx_burst(p->port_id, (uint16_t)w->id, t->buf, t->n);
+	} else {
+		/* More workers than TX queues (AF_XDP on veth has one): the owner
+		 * of queue (id % n_txq) sends for us. */
+		unsigned owner = w->id % p->n_txq;
+
+		for (unsigned i = 0; i < t->n; i++) {
+			t->buf[i]->hash.usr = SL_HO_TX;
+			t->buf[i]->port = (uint16_t)pidx;
+		}
+		sent = rte_ring_sp_enqueue_burst(sl_eng.ho[w->id][owner], (void **)t->buf, t->n, NULL);
+		w->st.handoff_out += sent;
+	}
+	for (unsigned i = 0; i < sent; i++)
+		w->st.tx_bytes += rte_pktmbuf_pkt_len(t->buf[i]);
+	w->st.tx_pkts += sent;
+	if (sent < t->n) {
+		w->st.drop[SL_DROP_TX_FULL] += t->n - sent;
+		rte_pktmbuf_free_bulk(&t->buf[sent], t->n - sent);
+	}
+	t->n = 0;
+}
+
+static inline void tx_raw(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m)
+{
+	struct sl_txq_state *t = &w->tx[pidx];
+
+	if (t->n == SL_TXBUF)
+		tx_flush(w, pidx);
+	t->buf[t->n++] = m;
+}
+
+static void delay_push(struct sl_worker *w, struct rte_mbuf *m, unsigned pidx, unsigned dir,
+		       uint32_t us)
+{
+	if (w->delay_n == SL_DELAY_SLOTS) {
+		DROP(w, SL_DROP_IMPAIR);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->delayq[w->delay_n++] = (struct sl_delayed){ m, sl_now_us() + us, (uint8_t)pidx, (uint8_t)dir };
+	w->st.impair_delay++;
+}
+
+/* Applies the port's seeded impairment. Returns the packet to pass on now,
+ * or NULL when it was dropped, delayed or held back for reordering. A
+ * duplicate or a released reordered packet goes out through emit(). */
+static struct rte_mbuf *impair(struct sl_worker *w, unsigned pidx, unsigned dir,
+			       struct rte_mbuf *m,
+			       void (*emit)(struct sl_worker *, unsigned, struct rte_mbuf *))
+{
+	const struct sl_impair_conf *c = &sl_eng.ports[pidx].conf.impair[dir];
+	struct sl_impair_state *s = &w->imp[pidx][dir];
+
+	if (chance(&s->rng, c->drop)) {
+		DROP(w, SL_DROP_IMPAIR);
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	if (chance(&s->rng, c->dup)) {
+		struct rte_mbuf *d = rte_pktmbuf_copy(m, w->pool, 0, UINT32_MAX);
+
+		if (d) {
+			w->st.impair_dup++;
+			emit(w, pidx, d);
+		}
+	}
+	if (chance(&s->rng, c->delay)) {
+		delay_push(w, m, pidx, dir, c->delay_us);
+		return NULL;
+	}
+	if (!s->held && chance(&s->rng, c->reorder)) {
+		s->held = m;
+		w->st.impair_reorder++;
+		return NULL;
+	}
+	if (s->held) {
+		/* the held packet leaves right after the one that overtook it */
+		struct rte_mbuf *h = s->held;
+
+		s->held = NULL;
+		emit(w, pidx, m);
+		return h;
+	}
+	return m;
+}
+
+static void tx_emit(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m)
+{
+	tx_raw(w, pidx, m);
+}
+
+static inline void tx_pkt(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m)
+{
+	if (unlikely(sl_eng.ports[pidx].conf.impair[SL_DIR_TX].on)) {
+		m = impair(w, pidx, SL_DIR_TX, m, tx_emit);
+		if (!m)
+			return;
+	}
+	tx_raw(w, pidx, m);
+}
+
+/* ---- ARP cache, per worker */
+static inline unsigned arp_slot(uint32_t ip)
+{
+	return (rte_be_to_cpu_32(ip) * 2654435761u) >> (32 - 8);
+}
+
+static struct sl_arp_entry *arp_find(struct sl_worker *w, uint32_t ip, bool create)
+{
+	unsigned h = arp_slot(ip);
+	struct sl_arp_entry *oldest = NULL;
+
+	for (unsigned i = 0; i < 8; i++) {
+		struct sl_arp_entry *e = &w->arp[(h + i) & (SL_ARP_SLOTS - 1)];
+
+		if (e->ip == ip)
+			return e;
+		if (!e->ip) {
+			if (!create)
+				return NULL;
+			e->ip = ip;
+			return e;
+		}
+		if (!oldest || e->expire_us < oldest->expire_us)
+			oldest = e;
+	}
+	if (!create)
+		return NULL;
+	/* a full probe window evicts the entry closest to expiry */
+	memset(oldest, 0, sizeof(*oldest));
+	oldest->ip = ip;
+	return oldest;
+}
+
+static void eth_fill(struct rte_mbuf *m, const struct sl_port *p, const struct rte_ether_addr *dst)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	rte_ether_addr_copy(dst, &eh->dst_addr);
+	rte_ether_addr_copy(&p->mac, &eh->src_addr);
+}
+
+static void arp_send(struct sl_worker *w, unsigned pidx, uint16_t op, uint32_t tpa,
+		     const uint8_t *tha, const uint8_t *eth_dst, uint32_t spa)
+{
+	const struct sl_port *p = &sl_eng.ports[pidx];
+	static const uint8_t zero[6];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	uint32_t len;
+
+	if (!m) {
+		DROP(w, SL_DROP_TX_FULL);
+		return;
+	}
+	len = sl_arp_build(rte_pktmbuf_mtod(m, uint8_t *), op, p->mac.addr_bytes, spa,
+			   tha ? tha : zero, tpa, eth_dst, p->conf.vlan);
+	m->data_len = m->pkt_len = len;
+	tx_pkt(w, pidx, m);
+}
+
+static void ip_output(struct sl_worker *w, struct rte_mbuf *m, uint32_t dst);
+
+static void pending_flush(struct sl_worker *w, uint32_t ip)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < w->pending_n; i++) {
+		struct sl_pending *pd = &w->pending[i];
+
+		if (pd->nh == ip) {
+			struct sl_arp_entry *e = arp_find(w, ip, false);
+
+			eth_fill(pd->m, &sl_eng.ports[pd->port], &e->mac);
+			tx_pkt(w, pd->port, pd->m);
+		} else {
+			w->pending[j++] = *pd;
+		}
+	}
+	w->pending_n = j;
+}
+
+static void arp_learn(struct sl_worker *w, unsigned pidx, uint32_t ip, const uint8_t *mac,
+		      bool create)
+{
+	struct sl_arp_entry *e = arp_find(w, ip, create);
+
+	if (!e)
+		return;
+	e->port = (uint8_t)pidx;
+	memcpy(e->mac.addr_bytes, mac, 6);
+	e->expire_us = sl_now_us() + SL_ARP_TTL_US;
+	e->tries = 0;
+	if (!e->valid) {
+		e->valid = true;
+		w->st.arp_learned++;
+		pending_flush(w, ip);
+	}
+}
+
+/* Which port and next hop reach dst: the connected subnet first, then the
+ * first port with a gateway. Returns port index or -1. */
+static int route(uint32_t dst, uint32_t *nh)
+{
+	for (unsigned i = 0; i < sl_eng.n_ports; i++) {
+		const struct sl_port *p = &sl_eng.ports[i];
+
+		if ((dst & p->mask) == (p->conf.ip & p->mask)) {
+			*nh = dst;
+			return (int)i;
+		}
+	}
+	for (unsigned i = 0; i < sl_eng.n_ports; i++)
+		if (sl_eng.ports[i].conf.gw) {
+			*nh = sl_eng.ports[i].conf.gw;
+			return (int)i;
+		}
+	return -1;
+}
+
+/* m holds a full frame whose Ethernet header is still to be addressed. */
+static void ip_output(struct sl_worker *w, struct rte_mbuf *m, uint32_t dst)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct sl_arp_entry *e;
+	uint32_t nh;
+	int pidx = route(dst, &nh);
+
+	if (pidx < 0) {
+		DROP(w, SL_DROP_ARP_UNRESOLVED);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	e = arp_find(w, nh, true);
+	if (likely(e->valid)) {
+		eth_fill(m, &sl_eng.ports[pidx], &e->mac);
+		tx_pkt(w, (unsigned)pidx, m);
+		return;
+	}
+	if (w->pending_n == SL_ARP_PENDING) {
+		DROP(w, SL_DROP_ARP_PENDING_FULL);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->pending[w->pending_n++] = (struct sl_pending){ m, nh, (uint8_t)pidx, sl_now_us() };
+	if (!e->tries) {
+		e->port = (uint8_t)pidx;
+		e->tries = 1;
+		e->expire_us = sl_now_us() + SL_ARP_RETRY_US;
+		arp_send(w, (unsigned)pidx, 1, nh, NULL, bcast, sl_eng.ports[pidx].conf.ip);
+		w->st.arp_requests_sent++;
+	}
+}
+
+/* Retries unanswered requests and drops what waited too long. */
+static void arp_timer(struct sl_worker *w, uint64_t now)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < w->pending_n; i++) {
+		struct sl_pending *pd = &w->pending[i];
+		struct sl_arp_entry *e = arp_find(w, pd->nh, false);
+
+		if (!e || (!e->valid && e->tries >= SL_ARP_TRIES && now >= e->expire_us)) {
+			DROP(w, SL_DROP_ARP_UNRESOLVED);
+			rte_pktmbuf_free(pd->m);
+			if (e)
+				memset(e, 0, sizeof(*e));
+			continue;
+		}
+		if (!e->valid && now >= e->expire_us) {
+			e->tries++;
+			e->expire_us = now + SL_ARP_RETRY_US;
+			arp_send(w, pd->port, 1, pd->nh, NULL, bcast, sl_eng.ports[pd->port].conf.ip);
+			w->st.arp_requests_sent++;
+		}
+		w->pending[j++] = *pd;
+	}
+	w->pending_n = j;
+}
+
+/* ---- addresses we own */
+static inline int local_port_of(uint32_t ip)
+{
+	for (unsigned i = 0; i < sl_eng.n_ports; i++)
+		if (sl_eng.ports[i].conf.ip == ip)
+			return (int)i;
+	return -1;
+}
+
+static inline bool is_vip(const struct sl_worker *w, uint32_t ip)
+{
+	return w->gen && sl_gen_is_vip(w->gen, ip);
+}
+
+void sl_worker_garp(struct sl_worker *w)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const uint32_t *vips = NULL;
+	size_t n = w->gen ? sl_gen_vips(w->gen, &vips) : 0;
+
+	for (unsigned i = 0; i < sl_eng.n_ports; i++) {
+		const struct sl_port *p = &sl_eng.ports[i];
+
+		arp_send(w, i, 1, p->conf.ip, NULL, bcast, p->conf.ip);
+		w->st.garp_sent++;
+		if (!(p->conf.role & SL_ROLE_FRONTEND))
+			continue;
+		for (size_t k = 0; k < n && k < 256; k++) {
+			arp_send(w, i, 1, vips[k], NULL, bcast, vips[k]);
+			w->st.garp_sent++;
+		}
+	}
+}
+
+/* ---- input */
+static void handle_arp(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m,
+		       const struct sl_pkt *p, bool learn_only)
+{
+	const struct sl_port *port = &sl_eng.ports[pidx];
+	bool for_us = p->tpa == port->conf.ip ||
+		      ((port->conf.role & SL_ROLE_FRONTEND) && is_vip(w, p->tpa));
+
+	/* RFC 826: update an existing entry from any ARP; create one only
+	 * when the packet is for us. */
+	arp_learn(w, pidx, p->spa, p->sha, for_us && p->spa);
+	if (learn_only) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (sl_eng.n_workers > 1 && p->spa) {
+		/* every worker keeps its own cache: tell the others */
+		for (unsigned d = 0; d < sl_eng.n_workers; d++) {
+			if (d == w->id)
+				continue;
+			rte_mbuf_refcnt_update(m, 1);
+			m->hash.usr = SL_HO_ARP_LEARN;
+			m->port = (uint16_t)pidx;
+			if (rte_ring_sp_enqueue(sl_eng.ho[w->id][d], m)) {
+				rte_mbuf_refcnt_update(m, -1);
+				DROP(w, SL_DROP_HANDOFF_FULL);
+			} else {
+				w->st.handoff_out++;
+			}
+		}
+	}
+	if (!for_us) {
+		DROP(w, SL_DROP_ARP_NOT_FOR_US);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (p->arp_op == rte_cpu_to_be_16(1) && p->spa != p->tpa) {
+		arp_send(w, pidx, 2, p->spa, p->sha, p->sha, p->tpa);
+		w->st.arp_replied++;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void handoff(struct sl_worker *w, unsigned owner, unsigned pidx, struct rte_mbuf *m)
+{
+	m->hash.usr = SL_HO_PROCESS;
+	m->port = (uint16_t)pidx;
+	if (unlikely(rte_ring_sp_enqueue(sl_eng.ho[w->id][owner], m))) {
+		DROP(w, SL_DROP_HANDOFF_FULL);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->st.handoff_out++;
+}
+
+/* Finishes a UDP datagram built in place: addresses and ports swapped, the
+ * payload (plen bytes) already at the UDP payload offset. */
+static void udp_reply(struct sl_worker *w, struct rte_mbuf *m, const struct sl_pkt *p,
+		      uint16_t plen)
+{
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + p->l3_off);
+	struct rte_udp_hdr *uh;
+	uint16_t sport = p->sport, dport = p->dport;
+	uint32_t src = p->ip_src, dst = p->ip_dst;
+
+	/* options are not echoed: the reply carries a plain 20-byte header */
+	if (p->ip_hlen != 20)
+		memmove(f + p->l3_off + 20, f + p->l4_off, 8u + plen);
+	uh = (struct rte_udp_hdr *)(f + p->l3_off + 20);
+	ip->version_ihl = 0x45;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + plen));
+	ip->packet_id = 0;
+	ip->fragment_offset = 0;
+	ip->time_to_live = 64;
+	ip->src_addr = dst;
+	ip->dst_addr = src;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	uh->src_port = dport;
+	uh->dst_port = sport;
+	uh->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + plen));
+	uh->dgram_cksum = 0;
+	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	m->data_len = m->pkt_len = (uint32_t)(p->l3_off + 20 + 8 + plen);
+	ip_output(w, m, src);
+}
+
+static void handle_dns(struct sl_worker *w, struct rte_mbuf *m, const struct sl_pkt *p,
+		       const struct sl_gen_vs *vs)
+{
+	uint8_t q[1500];
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t qlen = (uint32_t)p->l4_len - 8;
+	struct sl_dns_qlog ql;
+	size_t cap, rlen;
+	uint16_t mtu = sl_eng.ports[m->port].conf.mtu;
+
+	w->st.dns_queries++;
+	if (qlen > sizeof(q)) {
+		w->st.dns_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* the answer is written where the query was, so keep a copy to read */
+	memcpy(q, f + p->l4_off + 8, qlen);
+	cap = RTE_MIN((size_t)rte_pktmbuf_tailroom(m) + rte_pktmbuf_data_len(m) - p->l3_off - 28,
+		      (size_t)mtu - 28);
+	rlen = sl_dns_answer(vs->app, w->id, q, qlen, f + p->l3_off + 28, cap, p->ip_src,
+			     false, &ql);
+	if (!rlen) {
+		w->st.dns_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (p->ip_hlen != 20)
+		memmove(f + p->l4_off + 8, f + p->l3_off + 28, rlen);
+	w->st.dns_answered++;
+	udp_reply(w, m, p, (uint16_t)rlen);
+}
+
+static void handle_udp(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl_pkt *p,
+		       bool owned)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct sl_gen_vs *vs;
+	enum sl_drop r = sl_udp_parse(f + p->l4_off, p->l4_len, p);
+
+	if (r) {
+		DROP(w, r);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!owned && sl_eng.n_workers > 1) {
+		unsigned owner = sl_flow_owner(sl_flow_hash(p->ip_src, p->ip_dst, p->sport, p->dport,
+							    IPPROTO_UDP), sl_eng.n_workers);
+
+		if (owner != w->id) {
+			handoff(w, owner, pidx, m);
+			return;
+		}
+	}
+	m->port = (uint16_t)pidx;
+	vs = w->gen ? sl_gen_lookup(w->gen, p->ip_dst, IPPROTO_UDP, rte_be_to_cpu_16(p->dport)) : NULL;
+	if (vs && vs->enabled && vs->app_type == SL_APP_DNS && vs->app) {
+		handle_dns(w, m, p, vs);
+		return;
+	}
+	if (sl_eng.su.udp_echo_port && p->dport == rte_cpu_to_be_16(sl_eng.su.udp_echo_port) &&
+	    local_port_of(p->ip_dst) >= 0) {
+		uint16_t plen = (uint16_t)(p->l4_len - 8);
+
+		w->st.udp_echo_replied++;
+		udp_reply(w, m, p, plen);
+		return;
+	}
+	DROP(w, SL_DROP_UDP_NO_LISTENER);
+	rte_pktmbuf_free(m);
+}
+
+static void handle_icmp(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl_pkt *p)
+{
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	enum sl_drop r = sl_icmp_parse(f + p->l4_off, p->l4_len, p);
+
+	if (r) {
+		DROP(w, r);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	sl_icmp_echo_reply_inplace(f, p, sl_eng.ports[pidx].mac.addr_bytes);
+	/* Ethernet padding beyond the IP datagram is not echoed */
+	m->data_len = m->pkt_len = (uint32_t)(p->l3_off + rte_be_to_cpu_16(p->ip_total_len));
+	w->st.icmp_echo_replied++;
+	ip_output(w, m, p->ip_src);
+}
+
+static void rx_one(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, bool owned)
+{
+	const struct sl_port *port = &sl_eng.ports[pidx];
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	struct sl_pkt p;
+	enum sl_drop r;
+
+	if (unlikely(m->nb_segs != 1)) {
+		/* jumbo chains are not expected below the MTU we configure */
+		r = SL_DROP_IP_BAD_TOTAL_LEN;
+		goto drop;
+	}
+	r = sl_eth_parse(f, len, &p);
+	if (r)
+		goto drop;
+	if ((rte_be_to_cpu_16(p.vlan_tci) & 0xfff) != port->conf.vlan) {
+		r = SL_DROP_ETH_BAD_VLAN;
+		goto drop;
+	}
+	if (p.ethertype == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+		r = sl_arp_parse(f + p.l3_off, len - p.l3_off, &p);
+		if (r)
+			goto drop;
+		handle_arp(w, pidx, m, &p, false);
+		return;
+	}
+	r = sl_ipv4_parse(f + p.l3_off, len - p.l3_off, &p);
+	if (r)
+		goto drop;
+	if (local_port_of(p.ip_dst) < 0 && !is_vip(w, p.ip_dst)) {
+		r = SL_DROP_IP_NOT_FOR_US;
+		goto drop;
+	}
+	switch (p.ip_proto) {
+	case IPPROTO_ICMP:
+		handle_icmp(w, pidx, m, &p);
+		return;
+	case IPPROTO_UDP:
+		handle_udp(w, pidx, m, &p, owned);
+		return;
+	default:
+		r = SL_DROP_L4_UNHANDLED;
+		goto drop;
+	}
+drop:
+	DROP(w, r);
+	rte_pktmbuf_free(m);
+}
+
+static void rx_emit(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m)
+{
+	rx_one(w, pidx, m, false);
+}
+
+static unsigned poll_ports(struct sl_worker *w)
+{
+	struct rte_mbuf *b[SL_BURST];
+	unsigned total = 0;
+
+	for (unsigned pidx = 0; pidx < sl_eng.n_ports; pidx++) {
+		const struct sl_port *p = &sl_eng.ports[pidx];
+		bool imp = p->conf.impair[SL_DIR_RX].on;
+
+		for (uint16_t q = 0; q < p->n_rxq; q++) {
+			uint16_t n;
+
+			if (!w->has_rxq[pidx][q])
+				continue;
+			n = rte_eth_rx_burst(p->port_id, q, b, SL_BURST);
+			total += n;
+			w->st.rx_pkts += n;
+			for (uint16_t i = 0; i < n; i++) {
+				struct rte_mbuf *m = b[i];
+
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(b[i + 1], void *));
+				w->st.rx_bytes += rte_pktmbuf_pkt_len(m);
+				if (unlikely(imp)) {
+					m = impair(w, pidx, SL_DIR_RX, m, rx_emit);
+					if (!m)
+						continue;
+				}
+				rx_one(w, pidx, m, false);
+			}
+		}
+	}
+	return total;
+}
+
+static unsigned poll_handoff(struct sl_worker *w)
+{
+	struct rte_mbuf *b[SL_BURST];
+	unsigned total = 0;
+
+	for (unsigned s = 0; s < sl_eng.n_workers; s++) {
+		unsigned n;
+
+		if (s == w->id)
+			continue;
+		n = rte_ring_sc_dequeue_burst(sl_eng.ho[s][w->id], (void **)b, SL_BURST, NULL);
+		total += n;
+		w->st.handoff_in += n;
+		for (unsigned i = 0; i < n; i++) {
+			struct rte_mbuf *m = b[i];
+			unsigned pidx = m->port;
+
+			switch (m->hash.usr) {
+			case SL_HO_TX:
+				tx_raw(w, pidx, m);
+				break;
+			case SL_HO_ARP_LEARN: {
+				struct sl_pkt p;
+				const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+
+				if (!sl_eth_parse(f, rte_pktmbuf_data_len(m), &p) &&
+				    !sl_arp_parse(f + p.l3_off, rte_pktmbuf_data_len(m) - p.l3_off, &p))
+					handle_arp(w, pidx, m, &p, true);
+				else
+					rte_pktmbuf_free(m);
+				break;
+			}
+			default:
+				rx_one(w, pidx, m, true);
+				break;
+			}
+		}
+	}
+	return total;
+}
+
+static void delay_release(struct sl_worker *w, uint64_t now)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < w->delay_n; i++) {
+		struct sl_delayed *d = &w->delayq[i];
+
+		if (d->due_us > now) {
+			w->delayq[j++] = *d;
+			continue;
+		}
+		if (d->dir == SL_DIR_TX)
+			tx_raw(w, d->port, d->m);
+		else
+			rx_one(w, d->port, d->m, false);
+	}
+	w->delay_n = j;
+}
+
+static void idle_backoff(struct sl_worker *w, unsigned work)
+{
+	if (work) {
+		w->idle_polls = 0;
+		w->sleep_us = 1;
+		return;
+	}
+	if (!sl_eng.su.idle_backoff || ++w->idle_polls < 512)
+		return;
+	if (w->idle_polls < 4096) {
+		rte_pause();
+		return;
+	}
+	/* Quiet for a while: give the CPU back, a little longer each time, so
+	 * an idle engine on a shared VM costs almost nothing. Latency of the
+	 * first packet after a pause is bounded by idle_max_sleep_us. */
+	rte_rcu_qsbr_thread_offline(sl_eng.qs, w->id);
+	usleep(w->sleep_us);
+	rte_rcu_qsbr_thread_online(sl_eng.qs, w->id);
+	w->st.idle_sleeps++;
+	w->sleep_us = RTE_MIN(w->sleep_us * 2, sl_eng.su.idle_max_sleep_us);
+}
+
+int sl_worker_main(void *arg)
+{
+	struct sl_worker *w = arg;
+	/* not NULL, so the first iteration announces our addresses even
+	 * before any configuration exists */
+	const void *last_gen = &last_gen;
+	uint64_t next_timer = 0;
+
+	rte_rcu_qsbr_thread_register(sl_eng.qs, w->id);
+	rte_rcu_qsbr_thread_online(sl_eng.qs, w->id);
+	while (!sl_eng.stop) {
+		unsigned work;
+		uint64_t now;
+
+		w->gen = __atomic_load_n(&sl_eng.gen, __ATOMIC_ACQUIRE);
+		if (w->id == 0 && w->gen != last_gen) {
+			/* new VIPs must be announced: neighbours may hold stale entries */
+			last_gen = w->gen;
+			sl_worker_garp(w);
+		}
+		work = poll_ports(w);
+		work += poll_handoff(w);
+		now = sl_now_us();
+		if (unlikely(w->delay_n))
+			delay_release(w, now);
+		if (unlikely(now >= next_timer)) {
+			if (w->pending_n)
+				arp_timer(w, now);
+			next_timer = now + 1000;
+		}
+		for (unsigned p = 0; p < sl_eng.n_ports; p++)
+			tx_flush(w, p);
+		w->st.loops++;
+		w->gen = NULL;
+		rte_rcu_qsbr_quiescent(sl_eng.qs, w->id);
+		idle_backoff(w, work);
+	}
+	rte_rcu_qsbr_thread_offline(sl_eng.qs, w->id);
+	rte_rcu_qsbr_thread_unregister(sl_eng.qs, w->id);
+	return 0;
+}
