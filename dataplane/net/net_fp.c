@@ -288,13 +288,13 @@ enum sl_drop sl_udp_parse(const uint8_t *l4, uint32_t len, struct sl_pkt *p)
 /* ---- builders ---------------------------------------------------------- */
 
 uint32_t sl_eth_hdr_build(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
-			  uint16_t vlan_tci, uint16_t ethertype)
+			  uint16_t vlan_tci_h, uint16_t ethertype)
 {
 	memmove(buf, dst, 6);
 	memmove(buf + 6, src, 6);
-	if (vlan_tci) {
+	if (vlan_tci_h) {
 		wr16(buf + 12, SL_BE16(SL_ETHERTYPE_VLAN));
-		wr16(buf + 14, vlan_tci);
+		wr16(buf + 14, sl_htons(vlan_tci_h));
 		wr16(buf + 16, ethertype);
 		return SL_ETH_HLEN + SL_VLAN_HLEN;
 	}
@@ -335,9 +335,9 @@ static uint32_t arp_body(uint8_t *a, uint16_t op, const uint8_t sha[6], uint32_t
 
 uint32_t sl_arp_build(uint8_t *buf, uint16_t op, const uint8_t sha[6], uint32_t spa,
 		      const uint8_t tha[6], uint32_t tpa, const uint8_t eth_dst[6],
-		      uint16_t vlan_tci)
+		      uint16_t vlan_tci_h)
 {
-	uint32_t l2 = sl_eth_hdr_build(buf, eth_dst, sha, vlan_tci, SL_ETHERTYPE_ARP_BE);
+	uint32_t l2 = sl_eth_hdr_build(buf, eth_dst, sha, vlan_tci_h, SL_ETHERTYPE_ARP_BE);
 
 	return l2 + arp_body(buf + l2, op, sha, spa, tha, tpa);
 }
@@ -345,7 +345,7 @@ uint32_t sl_arp_build(uint8_t *buf, uint16_t op, const uint8_t sha[6], uint32_t 
 uint32_t sl_arp_reply_inplace(uint8_t *frame, const struct sl_pkt *p, const uint8_t my_mac[6])
 {
 	/* p holds copies of the request's fields, so overwriting is safe. */
-	uint32_t l2 = sl_eth_hdr_build(frame, p->sha, my_mac, p->vlan_tci, SL_ETHERTYPE_ARP_BE);
+	uint32_t l2 = sl_eth_hdr_build(frame, p->sha, my_mac, sl_ntohs(p->vlan_tci), SL_ETHERTYPE_ARP_BE);
 
 	return l2 + arp_body(frame + l2, SL_ARP_OP_REPLY, my_mac, p->tpa, p->sha, p->spa);
 }
@@ -363,20 +363,28 @@ static uint8_t *reply_l2l3(uint8_t *frame, const struct sl_pkt *p, const uint8_t
 	if (p->ip_hlen > SL_IPV4_HLEN)
 		memmove(l4, frame + p->l4_off, l4_len);
 	/* The tag's priority bits are kept; the MACs come from the copies in p. */
-	sl_eth_hdr_build(frame, p->eth_src, my_mac, p->vlan_tci, SL_ETHERTYPE_IPV4_BE);
+	sl_eth_hdr_build(frame, p->eth_src, my_mac, sl_ntohs(p->vlan_tci), SL_ETHERTYPE_IPV4_BE);
 	sl_ipv4_hdr_build(l3, p->ip_dst, p->ip_src, p->ip_proto, SL_REPLY_TTL, id, l4_len);
 	return l4;
 }
 
 uint32_t sl_icmp_echo_reply_inplace(uint8_t *frame, const struct sl_pkt *p, const uint8_t my_mac[6])
 {
-	uint32_t l4_len = p->l4_len;
-	uint8_t *icmp = reply_l2l3(frame, p, my_mac, l4_len);
+	uint8_t *l3 = frame + p->l3_off;
+	uint8_t *icmp = frame + p->l4_off;
 	uint16_t old = rd16(icmp);
 
+	/* RFC 1122 3.2.2.6: options of the request are returned in the reply
+	 * (source routes never get this far: the parser refuses them). */
+	sl_eth_hdr_build(frame, p->eth_src, my_mac, sl_ntohs(p->vlan_tci), SL_ETHERTYPE_IPV4_BE);
+	wr16(l3 + 6, SL_BE16(0x4000)); /* DF */
+	l3[8] = SL_REPLY_TTL;
+	wr32(l3 + 12, p->ip_dst);
+	wr32(l3 + 16, p->ip_src);
+	wr16(l3 + 10, sl_ipv4_hdr_csum(l3));
 	icmp[0] = SL_ICMP_ECHO_REPLY;
 	wr16(icmp + 2, sl_csum_update16(rd16(icmp + 2), old, rd16(icmp)));
-	return p->l3_off + SL_IPV4_HLEN + l4_len;
+	return (uint32_t)p->l3_off + p->ip_total_len_h;
 }
 
 static void udp_hdr_fill(uint8_t *u, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
@@ -406,7 +414,7 @@ uint32_t sl_udp_reply_inplace(uint8_t *frame, const struct sl_pkt *p, const uint
 }
 
 uint32_t sl_ipv4_udp_build(uint8_t *buf, const uint8_t src_mac[6], const uint8_t dst_mac[6],
-			   uint16_t vlan_tci, uint32_t src_ip, uint32_t dst_ip,
+			   uint16_t vlan_tci_h, uint32_t src_ip, uint32_t dst_ip,
 			   uint16_t sport, uint16_t dport, uint32_t payload_len, bool udp_csum)
 {
 	uint32_t udp_len = SL_UDP_HLEN + payload_len;
@@ -414,7 +422,7 @@ uint32_t sl_ipv4_udp_build(uint8_t *buf, const uint8_t src_mac[6], const uint8_t
 
 	if (payload_len > 0xffffu - SL_IPV4_HLEN - SL_UDP_HLEN)
 		return 0;
-	l2 = sl_eth_hdr_build(buf, dst_mac, src_mac, vlan_tci, SL_ETHERTYPE_IPV4_BE);
+	l2 = sl_eth_hdr_build(buf, dst_mac, src_mac, vlan_tci_h, SL_ETHERTYPE_IPV4_BE);
 	sl_ipv4_hdr_build(buf + l2, src_ip, dst_ip, SL_IPPROTO_UDP, SL_REPLY_TTL, 0, udp_len);
 	udp_hdr_fill(buf + l2 + SL_IPV4_HLEN, src_ip, dst_ip, sport, dport, udp_len, udp_csum);
 	return l2 + SL_IPV4_HLEN + udp_len;

@@ -275,22 +275,20 @@ static inline uint16_t sl_csum_update16(uint16_t csum, uint16_t old, uint16_t ne
 
 /* ---- builders ---------------------------------------------------------- */
 
-/* L2 header length for a VLAN TCI as used by the builders (0 = untagged). */
-static inline uint32_t sl_l2_hlen(uint16_t vlan_tci)
+/* Builder VLAN arguments are HOST order TCIs (named vlan_tci_h): a VID as
+ * in the start-up file's `vlan <id>`, optionally with priority bits, or
+ * sl_ntohs(p->vlan_tci) of a parsed frame; 0 = untagged. */
+
+/* L2 header length the builders produce for a TCI (0 = untagged). */
+static inline uint32_t sl_l2_hlen(uint16_t vlan_tci_h)
 {
-	return vlan_tci ? SL_ETH_HLEN + SL_VLAN_HLEN : SL_ETH_HLEN;
+	return vlan_tci_h ? SL_ETH_HLEN + SL_VLAN_HLEN : SL_ETH_HLEN;
 }
 
-/* Network-order TCI for a VLAN id (host order, 1..4094), priority 0. */
-static inline uint16_t sl_vlan_tci(uint16_t vid_h)
-{
-	return sl_htons((uint16_t)(vid_h & 0x0fffu));
-}
-
-/* Ethernet header (+ tag when vlan_tci != 0, network order) at buf.
- * ethertype network order. Returns the header length (14 or 18). */
+/* Ethernet header (+ 802.1Q tag when vlan_tci_h != 0) at buf; ethertype
+ * network order (e.g. SL_ETHERTYPE_IPV4_BE). Returns 14 or 18. */
 uint32_t sl_eth_hdr_build(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
-			  uint16_t vlan_tci, uint16_t ethertype);
+			  uint16_t vlan_tci_h, uint16_t ethertype);
 
 /* 20-byte IPv4 header, no options, DF set, id as given (network order; 0 is
  * fine for atomic datagrams, RFC 6864), checksum filled. Addresses network
@@ -300,13 +298,13 @@ uint32_t sl_ipv4_hdr_build(uint8_t *l3, uint32_t src, uint32_t dst, uint8_t prot
 
 /* Fresh ARP frame into buf (room for 46 bytes): Ethernet source = sha,
  * destination eth_dst (broadcast for requests and gratuitous ARP), op host
- * order (SL_ARP_OP_*), addresses network order, vlan_tci network order
+ * order (SL_ARP_OP_*), addresses network order, vlan_tci_h host order
  * (0 = untagged). Gratuitous ARP: op request, spa = tpa = VIP, tha zero.
  * Returns the frame length: 42, or 46 tagged (no padding: the PMD or NIC
  * pads to 60). */
 uint32_t sl_arp_build(uint8_t *buf, uint16_t op, const uint8_t sha[6], uint32_t spa,
 		      const uint8_t tha[6], uint32_t tpa, const uint8_t eth_dst[6],
-		      uint16_t vlan_tci);
+		      uint16_t vlan_tci_h);
 
 /* Turn a parsed ARP request (p from sl_eth_parse + sl_arp_parse) into the
  * reply in place: my_mac answers for p->tpa. Keeps the VLAN tag. Returns the
@@ -316,9 +314,10 @@ uint32_t sl_arp_reply_inplace(uint8_t *frame, const struct sl_pkt *p, const uint
 /* Turn a parsed echo request (sl_eth/ipv4/icmp_parse all NONE) into the echo
  * reply in place: MACs and IPs swapped (source my_mac, destination the
  * requester's MAC), ICMP type 0 with the checksum fixed incrementally,
- * fresh 20-byte IP header (request options are dropped, payload moved down),
- * TTL 64, DF. Keeps the VLAN tag. Returns the new frame length (trim the
- * mbuf to it: Ethernet padding of the request is not part of it). */
+ * TTL 64, DF, IP checksum recomputed. IP options of the request are kept
+ * (RFC 1122 3.2.2.6) and so is the VLAN tag. Returns the new frame length,
+ * p->l3_off + p->ip_total_len_h: trim the mbuf to it so the request's
+ * Ethernet padding is not sent back. */
 uint32_t sl_icmp_echo_reply_inplace(uint8_t *frame, const struct sl_pkt *p, const uint8_t my_mac[6]);
 
 /* Where the caller writes a UDP reply's payload for sl_udp_reply_inplace():
@@ -339,17 +338,18 @@ uint32_t sl_udp_reply_inplace(uint8_t *frame, const struct sl_pkt *p, const uint
 			      uint32_t payload_len, bool udp_csum);
 
 /* Offset of the UDP payload in a frame built by sl_ipv4_udp_build(). */
-static inline uint32_t sl_udp_payload_off(uint16_t vlan_tci)
+static inline uint32_t sl_udp_payload_off(uint16_t vlan_tci_h)
 {
-	return sl_l2_hlen(vlan_tci) + SL_IPV4_HLEN + SL_UDP_HLEN;
+	return sl_l2_hlen(vlan_tci_h) + SL_IPV4_HLEN + SL_UDP_HLEN;
 }
 
 /* Fresh Ethernet/IPv4/UDP frame into buf whose payload_len bytes the caller
- * already wrote at buf + sl_udp_payload_off(vlan_tci). Addresses and ports
- * network order, vlan_tci network order (0 = untagged), TTL 64, DF, id 0.
+ * already wrote at buf + sl_udp_payload_off(vlan_tci_h). Addresses and
+ * ports network order, vlan_tci_h host order (0 = untagged), TTL 64, DF,
+ * id 0.
  * Returns the frame length, or 0 if it would exceed 65535 bytes of IP. */
 uint32_t sl_ipv4_udp_build(uint8_t *buf, const uint8_t src_mac[6], const uint8_t dst_mac[6],
-			   uint16_t vlan_tci, uint32_t src_ip, uint32_t dst_ip,
+			   uint16_t vlan_tci_h, uint32_t src_ip, uint32_t dst_ip,
 			   uint16_t sport, uint16_t dport, uint32_t payload_len, bool udp_csum);
 
 /* ---- flow hashing (software RSS) --------------------------------------- */

@@ -103,13 +103,15 @@ Test(net_build, arp_build_parse_back)
 	for (unsigned t = 0; t < 3; t++) {
 		uint8_t buf[64];
 		struct sl_pkt p;
-		uint16_t tci = sl_htons(tcis[t]);
+		uint16_t tci = tcis[t];
 		uint32_t n = sl_arp_build(buf, SL_ARP_OP_REQUEST, MAC_SE, IP4(198, 18, 0, 1), MAC_ZERO,
 					  IP4(198, 18, 0, 2), MAC_BCAST, tci);
 
 		cr_assert_eq(n, tci ? 46u : 42u);
 		cr_assert_eq(tf_pipeline(buf, n, &p), SL_DROP_NONE);
-		cr_expect_eq(p.vlan_tci, tci);
+		cr_expect_eq(p.vlan_tci, sl_htons(tci));
+		if (tci)
+			cr_expect_eq(get16(buf + 14), tci, "TCI on the wire");
 		cr_expect_eq(p.ethertype, SL_ETHERTYPE_ARP_BE);
 		cr_expect(memcmp(p.eth_dst, MAC_BCAST, 6) == 0);
 		cr_expect(memcmp(p.eth_src, MAC_SE, 6) == 0);
@@ -197,7 +199,7 @@ Test(net_build, icmp_echo_reply_inplace)
 		cr_assert_eq(tf_pipeline(f.b, f.len, &p), SL_DROP_NONE, "case %u", i);
 
 		n = sl_icmp_echo_reply_inplace(f.b, &p, MAC_SE);
-		cr_assert_eq(n, p.l3_off + 20u + 8u + c->plen, "case %u", i);
+		cr_assert_eq(n, p.l3_off + 20u + c->optlen + 8u + c->plen, "case %u", i);
 		memset(&r, 0, sizeof(r));
 		cr_assert_eq(sl_eth_parse(f.b, n, &r), SL_DROP_NONE);
 		cr_assert_eq(sl_ipv4_parse(f.b + r.l3_off, n - r.l3_off, &r), SL_DROP_NONE, "case %u", i);
@@ -212,7 +214,9 @@ Test(net_build, icmp_echo_reply_inplace)
 		cr_expect_eq(r.ip_src, p.ip_dst);
 		cr_expect_eq(r.ip_dst, p.ip_src);
 		cr_expect_eq(r.ip_ttl, 64);
-		cr_expect_eq(r.ip_hlen, 20);
+		cr_expect_eq(r.ip_hlen, 20 + c->optlen, "options echoed");
+		if (c->optlen)
+			cr_expect(memcmp(f.b + r.l3_off + 20, c->opts, c->optlen) == 0);
 		cr_expect_eq(r.ip_proto, 1);
 		cr_expect_eq(r.l4_len, 8 + c->plen);
 		cr_expect_eq(get16(f.b + r.l4_off + 4), 0x1234, "id kept");
@@ -295,7 +299,7 @@ Test(net_build, ipv4_udp_build)
 			for (int csum = 0; csum < 2; csum++) {
 				uint8_t buf[1600];
 				struct sl_pkt p;
-				uint16_t tci = sl_htons(tcis[t]);
+				uint16_t tci = tcis[t];
 				uint32_t off = sl_udp_payload_off(tci), n;
 
 				for (uint32_t k = 0; k < lens[j]; k++)
@@ -304,7 +308,7 @@ Test(net_build, ipv4_udp_build)
 						      sl_htons(33000), sl_htons(53), lens[j], csum);
 				cr_assert_eq(n, off + lens[j]);
 				cr_assert_eq(tf_pipeline(buf, n, &p), SL_DROP_NONE);
-				cr_expect_eq(p.vlan_tci, tci);
+				cr_expect_eq(p.vlan_tci, sl_htons(tci));
 				cr_expect_eq(p.ip_src, IP4(198, 18, 1, 1));
 				cr_expect_eq(p.ip_dst, IP4(198, 18, 1, 2));
 				cr_expect_eq(p.sport, sl_htons(33000));
