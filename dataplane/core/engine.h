@@ -42,7 +42,7 @@ struct sl_port {
 struct sl_wstats {
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
 	uint64_t arp_replied, arp_requests_sent, arp_learned, garp_sent;
-	uint64_t icmp_echo_replied, udp_echo_replied;
+	uint64_t icmp_echo_replied, udp_echo_replied, udp_probes_sent;
 	uint64_t dns_queries, dns_answered, dns_dropped;
 	uint64_t handoff_out, handoff_in;
 	uint64_t loops, idle_sleeps, impair_dup, impair_reorder, impair_delay;

@@ -40,6 +40,8 @@ struct sl_startup {
 	bool idle_backoff;
 	uint32_t idle_max_sleep_us;
 	uint16_t udp_echo_port;  /* test-only UDP echo on interface IPs, 0 = off */
+	uint32_t udp_probe_ip;   /* test-only: worker 0 sends a datagram there */
+	uint16_t udp_probe_port; /* every second, through route + ARP resolution */
 };
 
 /* Parse a start-up file. On error returns -EINVAL (or -errno for I/O) and

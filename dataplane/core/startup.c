@@ -244,12 +244,21 @@ static int parse_test(struct pctx *c, struct sl_startup *su, char **t, int n)
 {
 	uint32_t v;
 
-	if (n != 3 || strcmp(t[1], "udp-echo"))
-		return fail(c, "test", "expected 'test udp-echo PORT'");
-	if (parse_u32(t[2], 65535, &v))
-		return fail(c, "udp-echo", "'%s' is not 0-65535", t[2]);
-	su->udp_echo_port = (uint16_t)v;
-	return 0;
+	if (n == 3 && !strcmp(t[1], "udp-echo")) {
+		if (parse_u32(t[2], 65535, &v))
+			return fail(c, "udp-echo", "'%s' is not 0-65535", t[2]);
+		su->udp_echo_port = (uint16_t)v;
+		return 0;
+	}
+	if (n == 4 && !strcmp(t[1], "udp-probe")) {
+		if (parse_ip(t[2], &su->udp_probe_ip))
+			return fail(c, "udp-probe", "'%s' is not an IPv4 address", t[2]);
+		if (parse_u32(t[3], 65535, &v) || !v)
+			return fail(c, "udp-probe", "'%s' is not 1-65535", t[3]);
+		su->udp_probe_port = (uint16_t)v;
+		return 0;
+	}
+	return fail(c, "test", "expected 'test udp-echo PORT' or 'test udp-probe IP PORT'");
 }
 
 int sl_startup_parse(const char *name, const char *text, struct sl_startup *su,

@@ -326,6 +326,42 @@ static void arp_timer(struct sl_worker *w, uint64_t now)
 	w->pending_n = j;
 }
 
+/* Replies go back out the port their request came in on, to the MAC it
+ * came from (the net builders swap the addresses), like an LB's "auto
+ * gateway": no route or ARP lookup per packet, and correct when the client
+ * sits behind a router we have no route to. Traffic the engine originates
+ * uses ip_output() and the ARP cache. */
+
+/* Test hook (start-up "test udp-probe IP PORT"): an engine-originated
+ * datagram, so route, ARP request, pending queue and resolution are
+ * exercised against a real neighbour before TCP brings real users. */
+static void udp_probe(struct sl_worker *w)
+{
+	static const char msg[] = "sluice udp-probe\n";
+	static const uint8_t zero[6];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	uint32_t nh, len;
+	uint8_t *f;
+	int pidx = route(sl_eng.su.udp_probe_ip, &nh);
+
+	if (!m)
+		return;
+	if (pidx < 0) {
+		DROP(w, SL_DROP_ARP_UNRESOLVED);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(f + sl_udp_payload_off(sl_eng.ports[pidx].conf.vlan), msg, sizeof(msg) - 1);
+	len = sl_ipv4_udp_build(f, sl_eng.ports[pidx].mac.addr_bytes, zero,
+				sl_eng.ports[pidx].conf.vlan, sl_eng.ports[pidx].conf.ip,
+				sl_eng.su.udp_probe_ip, rte_cpu_to_be_16(7),
+				rte_cpu_to_be_16(sl_eng.su.udp_probe_port), sizeof(msg) - 1, true);
+	m->data_len = m->pkt_len = len;
+	w->st.udp_probes_sent++;
+	ip_output(w, m, sl_eng.su.udp_probe_ip);
+}
+
 /* ---- addresses we own */
 static inline int local_port_of(uint32_t ip)
 {
@@ -415,38 +451,17 @@ static void handoff(struct sl_worker *w, unsigned owner, unsigned pidx, struct r
 	w->st.handoff_out++;
 }
 
-/* Finishes a UDP datagram built in place: addresses and ports swapped, the
- * payload (plen bytes) already at the UDP payload offset. */
+/* The reply's payload (plen bytes) is already at the request's payload
+ * offset; the net library turns the request headers around. */
 static void udp_reply(struct sl_worker *w, struct rte_mbuf *m, const struct sl_pkt *p,
 		      uint16_t plen)
 {
-	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + p->l3_off);
-	struct rte_udp_hdr *uh;
-	uint16_t sport = p->sport, dport = p->dport;
-	uint32_t src = p->ip_src, dst = p->ip_dst;
+	unsigned pidx = m->port;
+	uint32_t len = sl_udp_reply_inplace(rte_pktmbuf_mtod(m, uint8_t *), p,
+					    sl_eng.ports[pidx].mac.addr_bytes, plen, true);
 
-	/* options are not echoed: the reply carries a plain 20-byte header */
-	if (p->ip_hlen != 20)
-		memmove(f + p->l3_off + 20, f + p->l4_off, 8u + plen);
-	uh = (struct rte_udp_hdr *)(f + p->l3_off + 20);
-	ip->version_ihl = 0x45;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + plen));
-	ip->packet_id = 0;
-	ip->fragment_offset = 0;
-	ip->time_to_live = 64;
-	ip->src_addr = dst;
-	ip->dst_addr = src;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	uh->src_port = dport;
-	uh->dst_port = sport;
-	uh->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + plen));
-	uh->dgram_cksum = 0;
-	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
-	m->data_len = m->pkt_len = (uint32_t)(p->l3_off + 20 + 8 + plen);
-	ip_output(w, m, src);
+	m->data_len = m->pkt_len = len;
+	tx_pkt(w, pidx, m);
 }
 
 static void handle_dns(struct sl_worker *w, struct rte_mbuf *m, const struct sl_pkt *p,
@@ -467,17 +482,16 @@ static void handle_dns(struct sl_worker *w, struct rte_mbuf *m, const struct sl_
 	}
 	/* the answer is written where the query was, so keep a copy to read */
 	memcpy(q, f + p->l4_off + 8, qlen);
-	cap = RTE_MIN((size_t)rte_pktmbuf_tailroom(m) + rte_pktmbuf_data_len(m) - p->l3_off - 28,
+	/* no IP fragmentation: an answer must fit the port MTU */
+	cap = RTE_MIN((size_t)rte_pktmbuf_tailroom(m) + rte_pktmbuf_data_len(m) - p->l4_off - 8,
 		      (size_t)mtu - 28);
-	rlen = sl_dns_answer(vs->app, w->id, q, qlen, f + p->l3_off + 28, cap, p->ip_src,
+	rlen = sl_dns_answer(vs->app, w->id, q, qlen, sl_udp_payload(f, p), cap, p->ip_src,
 			     false, &ql);
 	if (!rlen) {
 		w->st.dns_dropped++;
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (p->ip_hlen != 20)
-		memmove(f + p->l4_off + 8, f + p->l3_off + 28, rlen);
 	w->st.dns_answered++;
 	udp_reply(w, m, p, (uint16_t)rlen);
 }
@@ -531,11 +545,10 @@ static void handle_icmp(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, 
 		rte_pktmbuf_free(m);
 		return;
 	}
-	sl_icmp_echo_reply_inplace(f, p, sl_eng.ports[pidx].mac.addr_bytes);
-	/* Ethernet padding beyond the IP datagram is not echoed */
-	m->data_len = m->pkt_len = (uint32_t)(p->l3_off + rte_be_to_cpu_16(p->ip_total_len));
+	/* back to the sender's MAC on the ingress port, see reply_out() */
+	m->data_len = m->pkt_len = sl_icmp_echo_reply_inplace(f, p, sl_eng.ports[pidx].mac.addr_bytes);
 	w->st.icmp_echo_replied++;
-	ip_output(w, m, p->ip_src);
+	tx_pkt(w, pidx, m);
 }
 
 static void rx_one(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, bool owned)
@@ -717,7 +730,7 @@ int sl_worker_main(void *arg)
 	/* not NULL, so the first iteration announces our addresses even
 	 * before any configuration exists */
 	const void *last_gen = &last_gen;
-	uint64_t next_timer = 0;
+	uint64_t next_timer = 0, next_probe = 0;
 
 	rte_rcu_qsbr_thread_register(sl_eng.qs, w->id);
 	rte_rcu_qsbr_thread_online(sl_eng.qs, w->id);
@@ -740,6 +753,10 @@ int sl_worker_main(void *arg)
 			if (w->pending_n)
 				arp_timer(w, now);
 			next_timer = now + 1000;
+			if (w->id == 0 && sl_eng.su.udp_probe_port && now >= next_probe) {
+				udp_probe(w);
+				next_probe = now + 1000000;
+			}
 		}
 		for (unsigned p = 0; p < sl_eng.n_ports; p++)
 			tx_flush(w, p);

@@ -25,7 +25,8 @@ Test(startup, testbed_file)
 		"idle backoff off\n"
 		"impair fe0 rx seed 42 drop 0.05 dup 0.01 reorder 0.01\n"
 		"impair be0 tx seed 0x10 delay 0.5 delay-us 2000   # trailing comment\n"
-		"test udp-echo 7\n";
+		"test udp-echo 7\n"
+		"test udp-probe 198.18.0.2 9999\n";
 
 	cr_assert_eq(sl_startup_parse("t", text, &su, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(su.n_ports, 2);
@@ -46,6 +47,8 @@ Test(startup, testbed_file)
 	cr_assert_eq(su.ports[1].impair[SL_DIR_TX].seed, 16);
 	cr_assert_eq(su.ports[1].impair[SL_DIR_TX].delay_us, 2000);
 	cr_assert_eq(su.udp_echo_port, 7);
+	cr_assert_eq(su.udp_probe_ip, ip("198.18.0.2"));
+	cr_assert_eq(su.udp_probe_port, 9999);
 }
 
 Test(startup, defaults)
@@ -94,6 +97,8 @@ static struct bad bads[] = {
 	{ "port a dev d role both ip 198.18.0.1/24\nimpair a tx seed 1 delay 0.1\n", "t:2: delay-us: required" },
 	{ "port a dev d role both ip 198.18.0.1/24\nimpair a tx seed 1 jitter 0.1\n", "t:2: jitter: unknown impairment" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntest udp-echo 70000\n", "t:2: udp-echo:" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntest udp-probe 198.18.0.2\n", "t:2: test: expected" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntest udp-probe 198.18.0.2 0\n", "t:2: udp-probe:" },
 	{ "port a dev d role both ip 198.18.0.1/24\nport b dev d role both ip 198.18.1.1/24\n"
 	  "port c dev d role both ip 198.18.2.1/24\nport e dev d role both ip 198.18.3.1/24\n"
 	  "port f dev d role both ip 198.18.4.1/24\n", "t:5: port: too many ports" },
