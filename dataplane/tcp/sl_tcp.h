@@ -1,0 +1,245 @@
+/* sl_tcp.h - user-space TCP stack, one instance per worker (shared-nothing).
+ *
+ * The stack never touches packet bytes of payload, never allocates after
+ * sl_tcp_stack_create(), never locks and never logs. Payload is carried as
+ * embedder buffers (struct sl_buf, e.g. rte_mbuf chains) with refcount hooks.
+ * Addresses are IPv4 in network byte order; ports are host byte order.
+ * Time is passed in by the caller (microseconds, monotonic).
+ */
+#ifndef SL_TCP_H
+#define SL_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- header flags ---- */
+#define SL_TCP_FIN 0x01
+#define SL_TCP_SYN 0x02
+#define SL_TCP_RST 0x04
+#define SL_TCP_PSH 0x08
+#define SL_TCP_ACK 0x10
+#define SL_TCP_URG 0x20
+
+#define SL_TCP_MAX_SACK 4 /* blocks that fit in 40 bytes of options */
+#define SL_TCP_MAX_IOV 8  /* payload references per emitted segment */
+
+/* ---- parsed options (also the fuzzed parser) ---- */
+struct sl_tcp_opts {
+	bool has_mss, has_ws, sack_ok, has_ts;
+	uint8_t ws;
+	uint8_t n_sack;
+	uint16_t mss;
+	uint32_t ts_val, ts_ecr;
+	struct {
+		uint32_t left, right;
+	} sack[SL_TCP_MAX_SACK];
+};
+
+struct sl_tcp_hdr {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t hdr_len; /* data offset in bytes */
+	uint8_t flags;
+	uint16_t win; /* raw field, unscaled */
+	uint16_t urg;
+	struct sl_tcp_opts opts;
+};
+
+/* Parse a TCP header (with options) of `len` available bytes.
+ * Returns 0, or -EINVAL if truncated, data offset < 5 or options malformed. */
+int sl_tcp_parse_hdr(const uint8_t *tcp, size_t len, struct sl_tcp_hdr *h);
+/* Parse only the option bytes. Unknown options are skipped; malformed -> -EINVAL. */
+int sl_tcp_parse_opts(const uint8_t *p, size_t len, struct sl_tcp_opts *o);
+/* Build a header with options into out[60]; returns header length (20..60)
+ * or -EINVAL if the options do not fit. Checksum is left zero. */
+int sl_tcp_build_hdr(const struct sl_tcp_hdr *h, uint8_t out[60]);
+
+/* ---- buffers ---- */
+struct sl_buf; /* embedder-defined: rte_mbuf in the engine, heap buffer in tests */
+struct sl_buf_ops {
+	void (*ref)(void *ctx, struct sl_buf *b);
+	void (*unref)(void *ctx, struct sl_buf *b);
+	/* bytes of this chain element */
+	const uint8_t *(*data)(void *ctx, const struct sl_buf *b, uint32_t *len);
+	/* next chain element or NULL */
+	struct sl_buf *(*next)(void *ctx, const struct sl_buf *b);
+};
+
+/* A payload reference: bytes [off, off+len) of the chain starting at buf. */
+struct sl_tcp_iov {
+	struct sl_buf *buf;
+	uint32_t off, len;
+};
+
+/* ---- segments in and out ---- */
+struct sl_tcp_seg_in {
+	uint32_t saddr, daddr;   /* network order, from the IPv4 header */
+	const uint8_t *tcp;      /* TCP header bytes (checksum already verified) */
+	uint32_t tcp_len;        /* bytes available at tcp (>= header length) */
+	struct sl_buf *payload;  /* may be NULL when payload_len == 0; borrowed */
+	uint32_t payload_off, payload_len;
+};
+
+#define SL_TCP_CSUM_NEEDED 0x01 /* engine computes or offloads the TCP checksum */
+
+struct sl_tcp_seg_out {
+	uint32_t saddr, daddr; /* network order */
+	struct sl_tcp_hdr h;   /* fields as written into hdr[] */
+	uint8_t hdr[60];       /* complete TCP header, network order, checksum 0 */
+	uint8_t hdr_len;
+	uint8_t csum_flags;
+	uint8_t n_iov;
+	uint32_t payload_len;
+	/* Borrowed for the duration of the tx call: the embedder takes its own
+	 * reference (e.g. attaches indirect mbufs) if it keeps them. */
+	struct sl_tcp_iov iov[SL_TCP_MAX_IOV];
+};
+
+/* ---- configuration ---- */
+struct sl_tcp_stack;
+struct sl_tcp_conn;
+struct sl_tcp_listener;
+
+struct sl_tcp_conf {
+	uint32_t max_conns;      /* TCB pool size (default 4096) */
+	uint32_t max_tw;         /* TIME_WAIT table size (default max_conns) */
+	uint32_t max_listeners;  /* default 64 */
+	uint16_t mtu;            /* IP MTU; our MSS = mtu - 40 (default 1500) */
+	uint16_t min_snd_mss;    /* peer MSS below this is floored up (default 536) */
+	uint16_t refuse_mss;     /* peer MSS below this refuses the SYN (default 64) */
+	uint32_t sndbuf, rcvbuf; /* per-connection limits in bytes (default 256 KiB) */
+	uint32_t rto_min_ms, rto_max_ms, rto_init_ms; /* default 200, 60000, 1000 */
+	uint32_t delack_ms;      /* default 40 */
+	uint32_t msl_ms;         /* TIME_WAIT lasts 2*msl (default 30000) */
+	uint32_t fin_wait2_ms;   /* orphaned FIN_WAIT_2 timeout (default 60000) */
+	uint8_t syn_retries;     /* active SYN retransmissions (default 6) */
+	uint8_t synack_retries;  /* default 5 */
+	uint8_t data_retries;    /* RTO expiries before abort (default 15) */
+	uint8_t keepalive_probes;/* default 9 */
+	uint32_t keepalive_idle_ms, keepalive_intvl_ms; /* 7200000, 75000 */
+	bool keepalive;          /* default for new connections */
+	bool nodelay;            /* default for new connections: Nagle off */
+	uint8_t init_cwnd_segs;  /* default 10 (IW10) */
+	uint32_t syncookie_threshold; /* half-open count that switches to cookies (default 256) */
+	uint32_t challenge_ack_limit; /* per second per stack (default 1000) */
+	uint16_t ephemeral_lo, ephemeral_hi; /* default 32768..60999 */
+	/* 32 bytes of secret for ISNs / cookies / hash; zero = derive from seed */
+	uint8_t secret[32];
+	uint64_t seed;
+
+	const struct sl_buf_ops *buf_ops;
+	void *buf_ctx;
+	/* Emit one segment. Return 0, or -errno (counted, treated as lost). */
+	int (*tx)(void *arg, const struct sl_tcp_seg_out *seg);
+	void *tx_arg;
+	/* Active open: may a source port be used? (e.g. return flow hashes to
+	 * this worker). NULL = any free port. */
+	bool (*port_ok)(void *arg, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+	void *port_ok_arg;
+	/* Init-time memory; NULL = aligned_alloc/free. */
+	void *(*alloc)(void *arg, size_t size, size_t align);
+	void (*free)(void *arg, void *p);
+	void *alloc_arg;
+};
+
+void sl_tcp_conf_defaults(struct sl_tcp_conf *c);
+
+/* ---- per-stack counters (plain uint64, summed on read) ---- */
+struct sl_tcp_counters {
+	uint64_t segs_in, segs_out, bytes_in, bytes_out, bad_segs, tx_fail;
+	uint64_t rst_in, rst_out, no_conn;
+	uint64_t active_opens, passive_opens, established, conn_refused, accept_refused;
+	uint64_t conn_reset, conn_timeout, conn_closed;
+	uint64_t retrans_segs, rto_expired, fast_retrans, sack_recoveries, dupacks_in;
+	uint64_t ooo_segs, ooo_drops, dup_data, rcv_wnd_drops;
+	uint64_t challenge_acks, challenge_ack_limited, paws_drops, bad_acks;
+	uint64_t syn_in, syn_drops, syncookies_sent, syncookies_ok, syncookies_bad;
+	uint64_t mss_floored, mss_refused;
+	uint64_t tw_entered, tw_overflow, tw_reuse, tw_expired;
+	uint64_t delayed_acks, quick_acks, zwin_probes, keepalive_probes, keepalive_timeouts;
+};
+
+/* ---- application interface ---- */
+enum sl_tcp_err { SL_TCP_ERR_RESET = 1, SL_TCP_ERR_TIMEOUT = 2, SL_TCP_ERR_REFUSED = 3 };
+
+enum sl_tcp_state {
+	SL_TCP_CLOSED = 0, SL_TCP_LISTEN, SL_TCP_SYN_SENT, SL_TCP_SYN_RCVD,
+	SL_TCP_ESTABLISHED, SL_TCP_FIN_WAIT_1, SL_TCP_FIN_WAIT_2, SL_TCP_CLOSE_WAIT,
+	SL_TCP_CLOSING, SL_TCP_LAST_ACK, SL_TCP_TIME_WAIT,
+};
+const char *sl_tcp_state_name(int state);
+
+/* Callbacks run inside sl_tcp_input/sl_tcp_tick/API calls; they may call
+ * any API function on the same stack (close, send, ...). After
+ * sl_tcp_close/abort returns no callback is made for that connection. */
+struct sl_tcp_ops {
+	void (*connected)(void *uarg, struct sl_tcp_conn *c);
+	/* In-order data ("readable"); buffer is borrowed: ref it to keep it. */
+	void (*recv)(void *uarg, struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len);
+	void (*writable)(void *uarg, struct sl_tcp_conn *c);
+	void (*peer_closed)(void *uarg, struct sl_tcp_conn *c);
+	/* Connection is dead (enum sl_tcp_err); the handle stays valid until close. */
+	void (*error)(void *uarg, struct sl_tcp_conn *c, int reason);
+};
+
+struct sl_tcp_listen_ops {
+	/* A passive connection reached ESTABLISHED. Set its ops with
+	 * sl_tcp_set_ops() and return 0, or return <0 to reset it. */
+	int (*accept)(void *arg, struct sl_tcp_conn *c);
+};
+
+struct sl_tcp_stack *sl_tcp_stack_create(const struct sl_tcp_conf *conf, uint64_t now_us);
+void sl_tcp_stack_destroy(struct sl_tcp_stack *st);
+
+/* Per-segment entry point. Returns 0, or -errno when the segment was dropped
+ * as malformed (already counted). */
+int sl_tcp_input(struct sl_tcp_stack *st, const struct sl_tcp_seg_in *seg, uint64_t now_us);
+/* Drive timers (1 ms granularity). Call at least every few ms. */
+void sl_tcp_tick(struct sl_tcp_stack *st, uint64_t now_us);
+
+/* ip 0 = any local address. -EADDRINUSE, -ENOSPC. */
+struct sl_tcp_listener *sl_tcp_listen(struct sl_tcp_stack *st, uint32_t ip, uint16_t port,
+				      const struct sl_tcp_listen_ops *ops, void *arg, int *err);
+void sl_tcp_unlisten(struct sl_tcp_listener *l);
+
+/* Active open; the source port is chosen from the ephemeral range honouring
+ * conf.port_ok. NULL with *err = -ENOBUFS (no TCB), -EADDRNOTAVAIL (no port). */
+struct sl_tcp_conn *sl_tcp_connect(struct sl_tcp_stack *st, uint32_t lip, uint32_t rip, uint16_t rport,
+				   const struct sl_tcp_ops *ops, void *uarg, int *err);
+void sl_tcp_set_ops(struct sl_tcp_conn *c, const struct sl_tcp_ops *ops, void *uarg);
+void sl_tcp_set_nodelay(struct sl_tcp_conn *c, bool on);
+void sl_tcp_set_keepalive(struct sl_tcp_conn *c, bool on);
+/* Receive window follows sl_tcp_consumed() instead of delivery. */
+void sl_tcp_set_manual_window(struct sl_tcp_conn *c, bool on);
+void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes);
+
+/* Queue bytes [off, off+len) of b (the stack takes its own reference).
+ * -EAGAIN: send limit full (wait for writable); -EPIPE: shut down/closed. */
+int sl_tcp_send(struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len);
+/* Bytes that may still be queued before -EAGAIN. */
+uint32_t sl_tcp_send_space(const struct sl_tcp_conn *c);
+/* Half-close: FIN after queued data. how must be SHUT_WR (1). */
+int sl_tcp_shutdown(struct sl_tcp_conn *c, int how);
+/* Graceful close: FIN after queued data; the stack finishes the handshake
+ * (and TIME_WAIT) on its own. The handle is invalid after the call. */
+void sl_tcp_close(struct sl_tcp_conn *c);
+/* Send RST, drop queues; the handle is invalid after the call. */
+void sl_tcp_abort(struct sl_tcp_conn *c);
+
+int sl_tcp_conn_state(const struct sl_tcp_conn *c);
+void sl_tcp_conn_tuple(const struct sl_tcp_conn *c, uint32_t *lip, uint16_t *lport, uint32_t *rip,
+		       uint16_t *rport);
+struct sl_tcp_conn_info {
+	uint32_t snd_mss, cwnd, ssthresh, snd_wnd, rcv_wnd, srtt_us, rto_us;
+	uint8_t snd_wscale, rcv_wscale;
+	bool ts_ok, sack_ok, ws_ok;
+	uint64_t retrans;
+};
+void sl_tcp_conn_info(const struct sl_tcp_conn *c, struct sl_tcp_conn_info *ci);
+
+const struct sl_tcp_counters *sl_tcp_counters(const struct sl_tcp_stack *st);
+uint32_t sl_tcp_active_conns(const struct sl_tcp_stack *st);
+uint32_t sl_tcp_tw_count(const struct sl_tcp_stack *st);
+
+#endif
