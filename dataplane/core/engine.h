@@ -12,8 +12,10 @@
 #include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
 
+#include "sl_dns.h"
 #include "sl_net.h"
 #include "sl_startup.h"
+#include "qlog.h"
 
 #define SL_MAX_WORKERS 16
 #define SL_BURST 32
@@ -93,6 +95,9 @@ struct sl_worker {
 	uint32_t sleep_us;
 	struct rte_mempool *pool;
 	const void *gen;             /* generation seen in this loop iteration */
+	struct sl_qlog_worker qlog;
+	struct sl_dns_stats *dns_stats;     /* [SL_MAX_VS], by VS slot */
+	uint64_t *member_answers;           /* [SL_MAX_HEALTH], by health slot */
 	struct sl_wstats st __rte_cache_aligned;
 } __rte_cache_aligned;
 
@@ -109,6 +114,7 @@ struct sl_engine {
 	volatile bool stop;
 	uint64_t tsc_hz;
 	uint64_t start_tsc;
+	uint64_t wall_base_us;       /* wall clock at start_tsc */
 };
 
 extern struct sl_engine sl_eng;

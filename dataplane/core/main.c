@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <rte_cycles.h>
@@ -118,12 +119,74 @@ static int hook_stats(void *arg, json_t *out)
 	return 0;
 }
 
+static void dns_stats_sum(uint32_t slot, struct sl_dns_stats *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < sl_eng.n_workers; i++) {
+		const uint64_t *src = (const uint64_t *)&sl_eng.w[i]->dns_stats[slot];
+		uint64_t *dst = (uint64_t *)t;
+
+		/* struct sl_dns_stats is all uint64_t, so sum it word by word */
+		for (size_t k = 0; k < sizeof(*t) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+	}
+}
+
+static json_t *dns_stats_json(const struct sl_dns_stats *t)
+{
+	static const char *rc[] = { "noerror", "formerr", "servfail", "nxdomain", "notimp", "refused" };
+	json_t *o = json_object(), *drops = json_object(), *errs = json_object(), *rcodes = json_object();
+
+	json_object_set_new(o, "queries", json_integer((json_int_t)t->queries));
+	json_object_set_new(o, "responses", json_integer((json_int_t)t->responses));
+	json_object_set_new(o, "dropped", json_integer((json_int_t)t->drops));
+	for (unsigned i = 0; i < 6; i++)
+		json_object_set_new(rcodes, rc[i], json_integer((json_int_t)t->rcode[i]));
+	json_object_set_new(rcodes, "badvers", json_integer((json_int_t)t->badvers));
+	json_object_set_new(o, "rcodes", rcodes);
+	json_object_set_new(o, "nodata", json_integer((json_int_t)t->nodata));
+	json_object_set_new(o, "truncated", json_integer((json_int_t)t->truncated));
+	json_object_set_new(o, "edns", json_integer((json_int_t)t->edns));
+	json_object_set_new(o, "gslb_answers", json_integer((json_int_t)t->gslb));
+	json_object_set_new(o, "gslb_down_responses", json_integer((json_int_t)t->gslb_down));
+	for (unsigned i = 1; i < SL_DNS_DROP_MAX; i++)
+		json_object_set_new(drops, sl_dns_drop_name(i), json_integer((json_int_t)t->drop[i]));
+	for (unsigned i = 1; i < SL_DNS_ERR_MAX; i++)
+		json_object_set_new(errs, sl_dns_err_name(i), json_integer((json_int_t)t->err[i]));
+	json_object_set_new(o, "drop_reasons", drops);
+	json_object_set_new(o, "errors", errs);
+	return o;
+}
+
 static int hook_vs_runtime(void *arg, uint32_t slot, json_t *out)
 {
+	struct sl_dns_stats t;
+	uint64_t logged = 0, throttled = 0, ring_full = 0;
+
 	(void)arg;
-	(void)slot;
-	(void)out;
+	if (slot >= SL_MAX_VS)
+		return -EINVAL;
+	dns_stats_sum(slot, &t);
+	for (unsigned i = 0; i < sl_eng.n_workers; i++) {
+		logged += sl_eng.w[i]->qlog.logged;
+		throttled += sl_eng.w[i]->qlog.throttled;
+		ring_full += sl_eng.w[i]->qlog.ring_full;
+	}
+	if (t.queries)
+		json_object_set_new(out, "dns", dns_stats_json(&t));
+	json_object_set_new(out, "query_logs", json_pack("{s:I,s:I,s:I}", "logged", (json_int_t)logged,
+							 "throttled", (json_int_t)throttled,
+							 "ring_full", (json_int_t)ring_full));
 	return 0;
+}
+
+uint64_t sl_engine_member_answers(uint32_t health_slot)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < sl_eng.n_workers && health_slot < SL_MAX_HEALTH; i++)
+		n += sl_eng.w[i]->member_answers[health_slot];
+	return n;
 }
 
 struct metrics_ctx {
@@ -178,7 +241,8 @@ static void usage(const char *prog)
 		"  -s, --socket       control socket (default /run/sluice/control.sock)\n"
 		"  -d, --state-dir    persisted configuration (default /var/lib/sluice)\n"
 		"      --ready-file   created once ports, workers and the control socket are up\n"
-		"      --pid-file     written at start\n", prog);
+		"      --pid-file     written at start\n"
+		"      --log-dir      per-VS query logs, <vs>.dns.jsonl (default /var/log/sluice)\n", prog);
 }
 
 static int write_file(const char *path, const char *text)
@@ -230,6 +294,12 @@ static int workers_init(char *err, size_t errlen)
 		if (!w || !sl_eng.pools[id]) {
 			snprintf(err, errlen, "worker %u: out of hugepage memory (%s): reserve more 2 MiB pages",
 				 id, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		w->dns_stats = calloc(SL_MAX_VS, sizeof(*w->dns_stats));
+		w->member_answers = calloc(SL_MAX_HEALTH, sizeof(*w->member_answers));
+		if (!w->dns_stats || !w->member_answers || sl_qlog_worker_init(&w->qlog, id)) {
+			snprintf(err, errlen, "worker %u: out of memory for counters and logs", id);
 			return -ENOMEM;
 		}
 		w->id = id;
@@ -287,11 +357,12 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "pid-file", required_argument, NULL, 'p' },
+		{ "log-dir", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg = NULL, *sock = "/run/sluice/control.sock", *state = "/var/lib/sluice";
-	const char *ready = NULL, *pidf = NULL;
+	const char *ready = NULL, *pidf = NULL, *log_dir = "/var/log/sluice";
 	struct sl_ctl_conf cconf;
 	struct sl_ctl_hooks hooks = { .arg = NULL, .publish = hook_publish, .stats = hook_stats,
 				      .vs_runtime = hook_vs_runtime, .metrics = hook_metrics };
@@ -314,6 +385,7 @@ int main(int argc, char **argv)
 		case 'd': state = optarg; break;
 		case 'r': ready = optarg; break;
 		case 'p': pidf = optarg; break;
+		case 'l': log_dir = optarg; break;
 		case 'h': usage(argv[0]); rte_eal_cleanup(); return 0;
 		default: usage(argv[0]); rte_eal_cleanup(); return 2;
 		}
@@ -331,6 +403,12 @@ int main(int argc, char **argv)
 	}
 	sl_eng.tsc_hz = rte_get_tsc_hz();
 	sl_eng.start_tsc = rte_rdtsc();
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		sl_eng.wall_base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	}
 	if ((rc = workers_init(err, sizeof(err))) || (rc = sl_ports_init(&sl_eng, err, sizeof(err)))) {
 		fprintf(stderr, "sluice: %s\n", err);
 		sl_ports_stop(&sl_eng);
@@ -342,6 +420,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluice: warning: telemetry commands not registered\n");
 	mkdir_parent(sock);
 	mkdir(state, 0700);
+	if (mkdir(log_dir, 0755) && errno != EEXIST)
+		fprintf(stderr, "sluice: warning: log dir %s: %s\n", log_dir, strerror(errno));
 	cconf = (struct sl_ctl_conf){ .sock_path = sock, .state_dir = state,
 				      .n_workers = sl_eng.n_workers };
 	ctl = sl_ctl_create(&cconf, &hooks, err, sizeof(err));
@@ -385,11 +465,14 @@ int main(int argc, char **argv)
 	while (!got_signal) {
 		sl_ctl_poll(ctl, 20);
 		reclaim_poll(false);
+		sl_qlog_drain(log_dir);
 	}
 	printf("sluice: signal %d, stopping\n", (int)got_signal);
 	sl_eng.stop = true;
 	rte_eal_mp_wait_lcore();
 	sl_ports_stop(&sl_eng);
+	sl_qlog_drain(log_dir);
+	sl_qlog_close();
 	sl_ctl_destroy(ctl);
 	reclaim_poll(true);
 	if (sl_eng.gen)

@@ -464,9 +464,54 @@ static void udp_reply(struct sl_worker *w, struct rte_mbuf *m, const struct sl_p
 	tx_pkt(w, pidx, m);
 }
 
+/* Query log record, within the VS's per-second budget per worker. */
+static void qlog_push(struct sl_worker *w, const struct sl_gen_vs *vs, const struct sl_pkt *p,
+		      const struct sl_dns_qlog *ql, uint64_t t0)
+{
+	struct sl_qlog_worker *q = &w->qlog;
+	struct sl_qlog_budget *b = &q->budget[vs->slot];
+	uint64_t now = sl_now_us();
+	struct sl_qlog_rec r;
+
+	if (vs->log_throttle) {
+		uint32_t sec = (uint32_t)(now / 1000000);
+		/* the VS budget is split over workers, rounding up */
+		uint32_t per_worker = (vs->log_throttle + sl_eng.n_workers - 1) / sl_eng.n_workers;
+
+		if (b->sec != sec) {
+			b->sec = sec;
+			b->used = 0;
+		}
+		if (b->used >= per_worker) {
+			q->throttled++;
+			return;
+		}
+		b->used++;
+	}
+	r.ts_us = sl_eng.wall_base_us + now;
+	r.client_ip = p->ip_src;
+	r.client_port = rte_be_to_cpu_16(p->sport);
+	r.qtype = ql->qtype;
+	r.vs_slot = vs->slot;
+	r.latency_ns = (uint32_t)((rte_rdtsc() - t0) * 1000000000ull / sl_eng.tsc_hz);
+	r.rcode = ql->rcode;
+	r.n_ans = ql->n_ans;
+	r.flags = ql->flags;
+	r.drop = ql->drop;
+	r.worker = (uint8_t)w->id;
+	r.err = ql->err;
+	memcpy(r.ans_ip, ql->ans_ip, sizeof(r.ans_ip));
+	memcpy(r.qname, ql->qname, sizeof(r.qname));
+	if (rte_ring_sp_enqueue_elem(q->ring, &r, sizeof(r)))
+		q->ring_full++;
+	else
+		q->logged++;
+}
+
 static void handle_dns(struct sl_worker *w, struct rte_mbuf *m, const struct sl_pkt *p,
 		       const struct sl_gen_vs *vs)
 {
+	uint64_t t0 = rte_rdtsc();
 	uint8_t q[1500];
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t qlen = (uint32_t)p->l4_len - 8;
@@ -487,6 +532,12 @@ static void handle_dns(struct sl_worker *w, struct rte_mbuf *m, const struct sl_
 		      (size_t)mtu - 28);
 	rlen = sl_dns_answer(vs->app, w->id, q, qlen, sl_udp_payload(f, p), cap, p->ip_src,
 			     false, &ql);
+	sl_dns_stats_add(&w->dns_stats[vs->slot], &ql, rlen);
+	for (unsigned i = 0; i < ql.n_ans && i < 8; i++)
+		if (ql.ans_slot[i] >= 0 && ql.ans_slot[i] < SL_MAX_HEALTH)
+			w->member_answers[ql.ans_slot[i]]++;
+	if (vs->log_queries)
+		qlog_push(w, vs, p, &ql, t0);
 	if (!rlen) {
 		w->st.dns_dropped++;
 		rte_pktmbuf_free(m);
