@@ -319,6 +319,22 @@ uint32_t sl_ipv4_hdr_build(uint8_t *h, uint32_t src, uint32_t dst, uint8_t proto
 	return SL_IPV4_HLEN;
 }
 
+/* In-place replies keep the request's L2 layout: a priority tag (TCI 0)
+ * stays a tag, so L3 does not move. */
+static void eth_hdr_inplace(uint8_t *frame, const struct sl_pkt *p, const uint8_t dst[6],
+			    const uint8_t src[6], uint16_t ethertype)
+{
+	memmove(frame, dst, 6);
+	memmove(frame + 6, src, 6);
+	if (p->l2_len == SL_ETH_HLEN + SL_VLAN_HLEN) {
+		wr16(frame + 12, SL_BE16(SL_ETHERTYPE_VLAN));
+		wr16(frame + 14, p->vlan_tci);
+		wr16(frame + 16, ethertype);
+	} else {
+		wr16(frame + 12, ethertype);
+	}
+}
+
 static uint32_t arp_body(uint8_t *a, uint16_t op, const uint8_t sha[6], uint32_t spa,
 			 const uint8_t tha[6], uint32_t tpa)
 {
@@ -345,9 +361,8 @@ uint32_t sl_arp_build(uint8_t *buf, uint16_t op, const uint8_t sha[6], uint32_t 
 uint32_t sl_arp_reply_inplace(uint8_t *frame, const struct sl_pkt *p, const uint8_t my_mac[6])
 {
 	/* p holds copies of the request's fields, so overwriting is safe. */
-	uint32_t l2 = sl_eth_hdr_build(frame, p->sha, my_mac, sl_ntohs(p->vlan_tci), SL_ETHERTYPE_ARP_BE);
-
-	return l2 + arp_body(frame + l2, SL_ARP_OP_REPLY, my_mac, p->tpa, p->sha, p->spa);
+	eth_hdr_inplace(frame, p, p->sha, my_mac, SL_ETHERTYPE_ARP_BE);
+	return p->l3_off + arp_body(frame + p->l3_off, SL_ARP_OP_REPLY, my_mac, p->tpa, p->sha, p->spa);
 }
 
 /* Common part of in-place L3 replies: new L2 header towards the requester,
@@ -363,7 +378,7 @@ static uint8_t *reply_l2l3(uint8_t *frame, const struct sl_pkt *p, const uint8_t
 	if (p->ip_hlen > SL_IPV4_HLEN)
 		memmove(l4, frame + p->l4_off, l4_len);
 	/* The tag's priority bits are kept; the MACs come from the copies in p. */
-	sl_eth_hdr_build(frame, p->eth_src, my_mac, sl_ntohs(p->vlan_tci), SL_ETHERTYPE_IPV4_BE);
+	eth_hdr_inplace(frame, p, p->eth_src, my_mac, SL_ETHERTYPE_IPV4_BE);
 	sl_ipv4_hdr_build(l3, p->ip_dst, p->ip_src, p->ip_proto, SL_REPLY_TTL, id, l4_len);
 	return l4;
 }
@@ -372,18 +387,25 @@ uint32_t sl_icmp_echo_reply_inplace(uint8_t *frame, const struct sl_pkt *p, cons
 {
 	uint8_t *l3 = frame + p->l3_off;
 	uint8_t *icmp = frame + p->l4_off;
-	uint16_t old = rd16(icmp);
+	uint16_t old = rd16(icmp), c;
 
 	/* RFC 1122 3.2.2.6: options of the request are returned in the reply
 	 * (source routes never get this far: the parser refuses them). */
-	sl_eth_hdr_build(frame, p->eth_src, my_mac, sl_ntohs(p->vlan_tci), SL_ETHERTYPE_IPV4_BE);
+	eth_hdr_inplace(frame, p, p->eth_src, my_mac, SL_ETHERTYPE_IPV4_BE);
 	wr16(l3 + 6, SL_BE16(0x4000)); /* DF */
 	l3[8] = SL_REPLY_TTL;
 	wr32(l3 + 12, p->ip_dst);
 	wr32(l3 + 16, p->ip_src);
 	wr16(l3 + 10, sl_ipv4_hdr_csum(l3));
 	icmp[0] = SL_ICMP_ECHO_REPLY;
-	wr16(icmp + 2, sl_csum_update16(rd16(icmp + 2), old, rd16(icmp)));
+	c = sl_csum_update16(rd16(icmp + 2), old, rd16(icmp));
+	if (c == 0 || c == 0xffff) {
+		/* Incremental update cannot tell +0 from -0: an all-zero
+		 * message needs 0xffff. Rare, so recompute. */
+		wr16(icmp + 2, 0);
+		c = sl_inet_csum(icmp, p->l4_len);
+	}
+	wr16(icmp + 2, c);
 	return (uint32_t)p->l3_off + p->ip_total_len_h;
 }
 

@@ -264,7 +264,9 @@ static inline uint16_t sl_l4_csum(uint32_t ip_src, uint32_t ip_dst, uint8_t prot
 }
 
 /* RFC 1624 incremental update: checksum field `csum` after a 16-bit word
- * changed from old to new (all as stored in memory). */
+ * changed from old to new (all as stored in memory). It cannot tell the two
+ * zeros apart: a result of 0x0000 or 0xffff may need a full recompute when
+ * the rest of the message can be all zero. */
 static inline uint16_t sl_csum_update16(uint16_t csum, uint16_t old, uint16_t new_)
 {
 	uint64_t s = (uint16_t)~csum;

@@ -343,3 +343,57 @@ Test(net_build, ipv4_hdr_build)
 	cr_expect_eq(p.l4_len, 40);
 	cr_expect_eq(get16(h + 4), 7);
 }
+
+/* A priority tag (TCI 0) is still a tag: in-place replies must keep L3 where
+ * it is and the tag on the wire. */
+Test(net_build, inplace_keeps_priority_tag)
+{
+	struct tframe f;
+	struct sl_pkt p, r;
+	uint32_t n;
+
+	tf_arp(&f, 5, 1);
+	f.b[14] = f.b[15] = 0;
+	cr_assert_eq(tf_pipeline(f.b, f.len, &p), SL_DROP_NONE);
+	cr_assert_eq(p.l2_len, 18);
+	n = sl_arp_reply_inplace(f.b, &p, MAC_SE);
+	cr_assert_eq(n, 46);
+	cr_assert_eq(tf_pipeline(f.b, n, &r), SL_DROP_NONE);
+	cr_expect_eq(r.l2_len, 18);
+	cr_expect_eq(r.arp_op, SL_ARP_OP_REPLY_BE);
+
+	tf_ipv4(&f, 5, 1, NULL, 0, (const uint8_t *)"ping", 4);
+	f.b[14] = f.b[15] = 0;
+	cr_assert_eq(tf_pipeline(f.b, f.len, &p), SL_DROP_NONE);
+	n = sl_icmp_echo_reply_inplace(f.b, &p, MAC_SE);
+	cr_assert_eq(sl_eth_parse(f.b, n, &r), SL_DROP_NONE);
+	cr_expect_eq(r.l2_len, 18);
+	cr_expect_eq(sl_ipv4_parse(f.b + r.l3_off, n - r.l3_off, &r), SL_DROP_NONE);
+
+	tf_ipv4(&f, 5, 17, NULL, 0, (const uint8_t *)"query", 5);
+	f.b[14] = f.b[15] = 0;
+	cr_assert_eq(tf_pipeline(f.b, f.len, &p), SL_DROP_NONE);
+	n = sl_udp_reply_inplace(f.b, &p, MAC_SE, 5, true);
+	cr_assert_eq(tf_pipeline(f.b, n, &r), SL_DROP_NONE);
+	cr_expect_eq(r.l2_len, 18);
+	cr_expect_eq(r.vlan_tci, 0);
+}
+
+/* Found by fuzz_net: an echo request whose id, seq and payload are all zero
+ * has checksum 0xf7ff; the reply is all zero and needs 0xffff, which the
+ * incremental update alone gets wrong (+0 vs -0). */
+Test(net_build, icmp_echo_reply_all_zero_message)
+{
+	struct tframe f;
+	struct sl_pkt p, r;
+	uint32_t n;
+
+	tf_ipv4(&f, 0, 1, NULL, 0, NULL, 0);
+	memset(f.b + f.l4 + 4, 0, 4); /* id 0, seq 0 */
+	tf_fix_l4(&f);
+	cr_assert_eq(get16(f.b + f.l4 + 2), 0xf7ff);
+	cr_assert_eq(tf_pipeline(f.b, f.len, &p), SL_DROP_NONE);
+	n = sl_icmp_echo_reply_inplace(f.b, &p, MAC_SE);
+	cr_assert_eq(tf_pipeline(f.b, n, &r), SL_DROP_ICMP_UNHANDLED, "checksum verifies, type 0");
+	cr_expect_eq(get16(f.b + r.l4_off + 2), 0xffff);
+}
