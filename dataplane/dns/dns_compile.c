@@ -812,6 +812,7 @@ static int parse_gslb(struct cc *c, const json_t *arr, sl_dns_slot_fn slot_fn, v
 					    "%salgorithm", gp);
 			if (json_array_size(mem) > GS_MAX_MEMBERS)
 				return fail(c, obj, "at most 64 members per group", "%smembers", gp);
+			bool use = n_in && gen && prio != 0;   /* priority 0 = group disabled (Avi) */
 			G.mask_be = htonl(mask == 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> mask));
 			G.first = c->n_members;
 			size_t mi;
@@ -833,7 +834,7 @@ static int parse_gslb(struct cc *c, const json_t *arr, sl_dns_slot_fn slot_fn, v
 				M.pref = (uint8_t)pref;
 				M.enabled = men;
 				M.hkey = sl_dns_hash((const uint8_t *)&M.ip_be, 4);
-				if (n_in && G.count < GS_MAX_MEMBERS) {
+				if (use && G.count < GS_MAX_MEMBERS) {
 					int slot = slot_fn ? slot_fn(slot_arg, name, M.ip_be) : 0;
 					if (slot < 0) {
 						snprintf(c->err->object, sizeof(c->err->object), "%s", obj);
@@ -851,10 +852,8 @@ static int parse_gslb(struct cc *c, const json_t *arr, sl_dns_slot_fn slot_fn, v
 					G.count++;
 				}
 			}
-			if (!n_in || !gen || prio == 0 || G.count == 0) {
-				c->n_members = G.first;   /* priority 0 = group disabled (Avi) */
+			if (!use || G.count == 0)
 				continue;
-			}
 			if (G.algo == GS_ALGO_PREF) {   /* stable insertion sort by preference_order */
 				struct dns_member *ms = c->members + G.first;
 				for (uint32_t a = 1; a < G.count; a++) {
@@ -932,6 +931,8 @@ static int link_nodes(struct cc *c)
 		if (!w[0])
 			continue;
 		bool parent = true;
+		if (c->nodes[i].flags & NODE_APEX)   /* a nested zone's apex lives in its parent zone */
+			z = zone_of(c, w + w[0] + 1, wl - w[0] - 1u);
 		for (unsigned off = w[0] + 1u; w[off] != 0; off += w[off] + 1u, parent = false) {
 			if (z == DNS_NONE && !(wildcard && parent))
 				break;

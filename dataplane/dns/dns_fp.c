@@ -526,9 +526,11 @@ static void qname_text(const uint8_t *m, struct sl_dns_qlog *ql)
 		unsigned l = m[p++];
 		for (unsigned i = 0; i < l; i++, p++) {
 			uint8_t c = m[p];
-			if (o + 5 >= sizeof(ql->qname))
+			bool plain = c > 0x20 && c < 0x7f && c != '.' && c != '\\';
+			size_t need = plain ? 1 : (c == '.' || c == '\\') ? 2 : 4;
+			if (o + need >= sizeof(ql->qname))
 				goto done;
-			if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
+			if (plain) {
 				s[o++] = (char)c;
 			} else if (c == '.' || c == '\\') {
 				s[o++] = '\\';
