@@ -7,11 +7,14 @@ Output: tests/fuzz/net/corpus/<name>.bin (committed). Deterministic: the same
 frames every run. Addresses are from 198.18.0.0/15 only.
 """
 import os
+import struct
 import sys
+from socket import inet_aton
 
 from scapy.all import (ARP, DNS, DNSQR, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q,
                        Ether, IPOption_NOP, IPOption_RR, IPOption_Router_Alert,
                        Raw, raw)
+from scapy.utils import checksum
 
 CLI_MAC = "02:00:00:00:00:02"
 SE_MAC = "02:00:00:00:00:01"
@@ -39,6 +42,18 @@ def patch(frame, off, data):
     return bytes(b)
 
 
+def udp_len_short():
+    """UDP length 10 inside a longer IP payload: the checksum covers only the
+    10 bytes the length field claims (RFC 768; scapy would sum them all)."""
+    pkt = eth() / ip() / UDP(sport=5000, dport=7, len=10, chksum=0) / Raw(b"abcdefgh")
+    b = bytearray(raw(pkt))
+    ulen = 10
+    pseudo = inet_aton(CLI) + inet_aton(SE) + struct.pack("!BBH", 0, 17, ulen)
+    c = checksum(pseudo + bytes(b[34:34 + ulen])) or 0xffff
+    b[40:42] = struct.pack("!H", c)
+    return bytes(b)
+
+
 def frames():
     dnsq = DNS(id=0x1234, rd=1, qd=DNSQR(qname="www.example.test", qtype="A"))
     f = {}
@@ -49,7 +64,7 @@ def frames():
     f["udp_empty"] = eth() / ip() / UDP(sport=5000, dport=7)
     f["udp_zero_csum"] = eth() / ip() / UDP(sport=5000, dport=7, chksum=0) / Raw(b"nocsum")
     f["udp_padded"] = eth() / ip() / UDP(sport=5000, dport=7) / Raw(b"x") / Raw(b"\x00" * 20)
-    f["udp_len_short"] = eth() / ip() / UDP(sport=5000, dport=7, len=10) / Raw(b"abcdefgh")
+    f["udp_len_short"] = udp_len_short()
     f["icmp_echo"] = eth() / ip() / ICMP(type=8, id=1, seq=1) / Raw(bytes(range(56)))
     f["icmp_echo_vlan_prio"] = eth(0) / ip() / ICMP(type=8, id=2, seq=7) / Raw(b"abc")
     f["icmp_echo_opts"] = (eth() / ip(options=[IPOption_NOP(), IPOption_RR(routers=["0.0.0.0"])])
@@ -99,11 +114,11 @@ def frames():
     f["ip_frag_off"] = eth() / ip(frag=3, id=9) / Raw(b"b" * 16)
     f["ip_gre"] = eth() / ip(proto=47) / Raw(b"\x00" * 8)
     # --- ICMP / UDP
-    f["icmp_truncated"] = eth() / ip(len=24) / Raw(b"\x08\x00\xf7\xff")
+    f["icmp_truncated"] = eth() / ip(len=24, proto=1) / Raw(b"\x08\x00\xf7\xff")
     f["icmp_bad_csum"] = eth() / ip() / ICMP(type=8, chksum=0xdead) / Raw(b"xx")
     f["icmp_unreach"] = eth() / ip() / ICMP(type=3, code=3) / Raw(b"\x00" * 28)
     f["icmp_echo_reply"] = eth() / ip() / ICMP(type=0)
-    f["udp_truncated"] = eth() / ip(len=26) / Raw(b"\x13\x88\x00\x07\x00\x06")
+    f["udp_truncated"] = eth() / ip(len=26, proto=17) / Raw(b"\x13\x88\x00\x07\x00\x06")
     f["udp_len_7"] = eth() / ip() / UDP(sport=1, dport=2, len=7) / Raw(b"zz")
     f["udp_len_big"] = eth() / ip() / UDP(sport=1, dport=2, len=200) / Raw(b"zz")
     f["udp_bad_csum"] = eth() / ip() / UDP(sport=1, dport=2, chksum=0xbeef) / Raw(b"zz")
