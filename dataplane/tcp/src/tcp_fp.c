@@ -587,6 +587,7 @@ static void cc_init(struct sl_tcp_conn *c)
 	c->ssthresh = 0x7fffffff;
 	c->recover = c->snd_una;
 	c->high_rxt = c->snd_una;
+	c->snd_sml = c->snd_una;
 }
 
 static void keepalive_arm(struct sl_tcp_conn *c)
@@ -784,8 +785,10 @@ static void tcp_output(struct sl_tcp_conn *c)
 				if (len < c->max_sndwnd / 2 || fl)
 					break;
 				fin = false;
-			} else if (!c->nodelay && fl && !fin) {
-				break; /* Nagle (RFC 896) */
+			} else if (!c->nodelay && fl && !fin && SEQ_GT(c->snd_sml, c->snd_una)) {
+				/* Nagle (RFC 896) in Minshall's form, as Linux: hold a
+				 * small segment only while another small one is unacked */
+				break;
 			}
 		}
 		if (fin && len < avail)
@@ -800,6 +803,8 @@ static void tcp_output(struct sl_tcp_conn *c)
 		if (n < len)
 			fin = false;
 		note_sent(c, seq, n, retrans);
+		if (n && n < c->mss)
+			c->snd_sml = seq + n;
 		c->snd_nxt += n + (fin ? 1 : 0);
 		c->snd_max = SEQ_MAX(c->snd_max, c->snd_nxt);
 		sent = true;
@@ -812,6 +817,7 @@ static void tcp_output(struct sl_tcp_conn *c)
 		if (avail && c->snd_max == c->snd_una && !c->t_rtx && c->snd_wnd < MIN(avail, (uint32_t)c->mss)) {
 			c->persist = true;
 			c->retries = 0;
+			c->pbackoff = 0;
 			c->t_rtx = st->now_us + c->rto_us;
 		}
 	}
@@ -1015,7 +1021,7 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 		if (c->in_recovery) {
 			if (SEQ_GEQ(ack, c->recover)) {
 				c->in_recovery = false;
-				c->cwnd = MIN(c->ssthresh, flight(c) + c->mss);
+				c->cwnd = MIN(c->ssthresh, MAX(flight(c), (uint32_t)c->mss) + c->mss); /* RFC 6582 3.2 (3) */
 				c->dupacks = 0;
 			} else if (!(c->sack_ok && c->n_score)) {
 				/* partial ACK: retransmit the next hole, deflate (RFC 6582 3.2) */
@@ -1679,7 +1685,9 @@ static void rtx_timeout(struct sl_tcp_conn *c)
 		uint32_t n = send_seg(c, c->snd_una, 1, 0);
 		if (n)
 			c->snd_max = SEQ_MAX(c->snd_max, c->snd_una + n);
-		uint64_t t = (uint64_t)c->rto_us << MIN(c->retries, 16);
+		if (c->pbackoff < 16)
+			c->pbackoff++;
+		uint64_t t = (uint64_t)c->rto_us << c->pbackoff;
 		c->t_rtx = st->now_us + MIN(t, (uint64_t)st->conf.rto_max_ms * 1000);
 		return;
 	}

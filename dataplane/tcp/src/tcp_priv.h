@@ -62,6 +62,8 @@ struct sl_tcp_conn {
 	/* send sequence space */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
 	uint32_t fin_seq; /* valid when fin_queued */
+	uint32_t snd_sml; /* end of the last sub-MSS segment (Minshall's Nagle) */
+	uint8_t pbackoff; /* persist back-off exponent */
 	uint16_t mss;     /* effective send MSS, options excluded */
 	uint16_t peer_mss;
 	/* receive sequence space */
