@@ -11,10 +11,12 @@ port_mac() { # port name -> MAC from telemetry /sluice/ports
 	"$TELEMETRY" /sluice/ports | $PY -c '
 import json, sys
 d = json.load(sys.stdin)
-ports = d.values() if isinstance(d, dict) else d
-for p in ports:
-    if isinstance(p, dict) and (p.get("name") == sys.argv[1] or sys.argv[1] in str(p.get("dev", ""))):
-        print(p["mac"]); break' "$1"
+# keyed by port name; a list of ports with "name" fields is accepted too
+p = d.get(sys.argv[1]) if isinstance(d, dict) else None
+if p is None:
+    p = next((x for x in (d.values() if isinstance(d, dict) else d)
+              if isinstance(x, dict) and x.get("name") == sys.argv[1]), {})
+print(p.get("mac", "").lower())' "$1"
 }
 
 # arping's answer must carry the MAC the engine reports for that port.
@@ -45,9 +47,9 @@ vip_case() { # tag
 		api DELETE "/api/virtualservice?name=it-l2l3-vip" >/dev/null 2>&1 || true
 }
 
-run_config() { # workers
-	local n=$1 tag="w$1"
-	if ! SL_WORKERS=$n engine_start; then
+run_config() { # workers [pmd]
+	local n=$1 tag="w$1${2:+-$2}"
+	if ! SL_WORKERS=$n SL_PMD=${2:-${SL_PMD:-}} engine_start; then
 		# scripts/testbed printed the reason (and the log tail) on stderr
 		not_ok "$tag: engine starts with $n worker(s)"
 		return
@@ -79,7 +81,8 @@ run_config() { # workers
 	fi
 
 	local out rc
-	out=$(in_cli $PY "$IT_DIR/l2l3_inject.py" --iface cli0 --dst-mac "$fe_mac" --count 5 --tag "$tag" 2>&1)
+	out=$(in_cli $PY "$IT_DIR/l2l3_inject.py" --iface cli0 --dst-mac "$fe_mac" --count 5 --tag "$tag" \
+		--pmd "$(engine_pmd)" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -E '^(ok|not ok) |^#' || true
 	if ! grep -qE '^(ok|not ok) ' <<<"$out"; then
@@ -98,4 +101,9 @@ run_config() { # workers
 
 run_config 1
 run_config 2
+# af_xdp reads one veth queue (software RSS spreads flows to the workers);
+# also run the af_packet PMD, whose qpairs give each worker its own queue.
+if [ "$(engine_pmd)" != af_packet ] && [ -z "${SL_PMD:-}" ]; then
+	run_config 2 af_packet
+fi
 it_done
