@@ -1,0 +1,1266 @@
+/* Control plane: the Unix-socket HTTP server, the REST API, applying changes and the health table.
+ *
+ * Everything runs on the caller's thread (the engine's main lcore) from sl_ctl_poll(); sockets are
+ * non-blocking and every request is bounded, so a slow or hostile client can hold only its own buffer. */
+/* Paths and details are deliberately truncated to fixed buffers. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gen_build.h"
+#include "http.h"
+#include "model.h"
+#include "persist.h"
+#include "sl_control.h"
+
+#define SL_CTL_DEFAULT_SOCK "/run/sluice/control.sock"
+#define SL_CTL_DEFAULT_STATE "/var/lib/sluice"
+#define MAX_CONNS 256
+#define READ_TIMEOUT_MS 10000
+#define IDLE_TIMEOUT_MS 60000
+
+struct conn {
+	int fd;
+	char *in, *out;
+	size_t in_len, in_cap, out_len, out_off, out_cap;
+	uint64_t t_start, t_last;
+	bool closing, continue_sent, epollout;
+	struct conn *prev, *next;
+};
+
+struct sl_ctl {
+	char *sock_path, *state_dir;
+	unsigned n_workers;
+	struct sl_ctl_hooks hooks;
+	int lfd, epfd;
+	struct conn *conns;
+	unsigned n_conns;
+	struct sl_model m;
+	struct sl_persist ps;
+	struct sl_gen *own_gen;          /* only without a publish hook */
+	uint64_t published;
+	struct timespec started;
+	/* health table */
+	uint8_t health[SL_MAX_HEALTH];
+	struct sl_hmap hslots;           /* "gslb\x1fip" -> slot + 1 */
+	char *hkey[SL_MAX_HEALTH];
+	uint32_t hmark[SL_MAX_HEALTH];
+	uint32_t hround, hnext, *hfree, hnfree;
+	/* counters */
+	uint64_t n_requests, n_applies, n_rejects, apply_us_sum, apply_us_max;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---------------- health table ---------------- */
+static int health_slot(void *arg, const char *gslb, uint32_t ip)
+{
+	struct sl_ctl *c = arg;
+	char key[300];
+	snprintf(key, sizeof(key), "%s\x1f%08x", gslb, ip);
+	uintptr_t v = (uintptr_t)sl_hmap_get(&c->hslots, key);
+	uint32_t s;
+	if (v) {
+		s = (uint32_t)(v - 1);
+	} else {
+		if (c->hnfree)
+			s = c->hfree[--c->hnfree];
+		else if (c->hnext < SL_MAX_HEALTH)
+			s = c->hnext++;
+		else
+			return -ENOSPC;
+		c->hkey[s] = strdup(key);
+		if (!c->hkey[s] || sl_hmap_put(&c->hslots, key, (void *)(uintptr_t)(s + 1))) {
+			free(c->hkey[s]);
+			c->hkey[s] = NULL;
+			c->hfree[c->hnfree++] = s;
+			return -ENOMEM;
+		}
+		c->health[s] = 1;
+	}
+	c->hmark[s] = c->hround;
+	return (int)s;
+}
+
+static int health_find(struct sl_ctl *c, const char *gslb, uint32_t ip)
+{
+	char key[300];
+	snprintf(key, sizeof(key), "%s\x1f%08x", gslb, ip);
+	uintptr_t v = (uintptr_t)sl_hmap_get(&c->hslots, key);
+	return v ? (int)(v - 1) : -1;
+}
+
+/* Give every member of every GSLB service (in the transaction view) a slot before compiling. */
+static int health_prepare(struct sl_ctl *c)
+{
+	c->hround++;
+	for (uint32_t s = 0; s < c->m.n_slots[SL_T_GSLB]; s++) {
+		struct sl_node *n = c->m.slots[SL_T_GSLB][s];
+		struct sl_ver *v = n ? sl_node_view(n) : NULL;
+		if (!v)
+			continue;
+		const char *name = sl_node_name(n);
+		size_t i, j;
+		json_t *g, *mb;
+		json_array_foreach(json_object_get(v->data, "groups"), i, g) {
+			json_array_foreach(json_object_get(g, "members"), j, mb) {
+				struct in_addr a;
+				const char *s2 = json_string_value(json_object_get(json_object_get(mb, "ip"), "addr"));
+				if (s2 && inet_pton(AF_INET, s2, &a) == 1 && health_slot(c, name, a.s_addr) < 0)
+					return -ENOSPC;
+			}
+		}
+	}
+	return 0;
+}
+
+/* After a commit: slots not used by the new generation go back to the free list (FIFO reuse is not
+ * needed: a freed slot is only handed out again by a later generation, and starts "up"). */
+static void health_sweep(struct sl_ctl *c)
+{
+	for (uint32_t s = 0; s < c->hnext; s++) {
+		if (!c->hkey[s] || c->hmark[s] == c->hround)
+			continue;
+		sl_hmap_del(&c->hslots, c->hkey[s]);
+		free(c->hkey[s]);
+		c->hkey[s] = NULL;
+		c->health[s] = 1;
+		c->hfree[c->hnfree++] = s;
+	}
+}
+
+/* ---------------- applying changes ---------------- */
+static void publish(struct sl_ctl *c, struct sl_gen *g)
+{
+	if (c->hooks.publish) {
+		int rc = c->hooks.publish(c->hooks.arg, g);
+		if (rc) {
+			fprintf(stderr, "sluice: control: publish of generation %llu failed: %s\n", (unsigned long long)g->id,
+				strerror(-rc));
+			sl_gen_free(g);
+			return;
+		}
+	} else {
+		sl_gen_free(c->own_gen);
+		c->own_gen = g;
+	}
+	c->published = g->id;
+}
+
+static int apply_txn(struct sl_ctl *c, struct sl_txn *t, bool persist, struct sl_err *e)
+{
+	uint64_t t0 = now_us();
+	if (sl_txn_validate(t, e))
+		goto fail;
+	if (health_prepare(c)) {
+		sl_err_set(e, 422, "capacity", "", "health table is full");
+		goto fail;
+	}
+	struct sl_gen_build_ctx bc = { c->n_workers, c->health, health_slot, c };
+	struct sl_gen *g = sl_gen_build(&c->m, t->gen, &bc, e);
+	if (!g)
+		goto fail;
+	if (persist) {
+		json_t *rec = sl_txn_record(t);
+		int rc = rec ? sl_persist_append(&c->ps, rec) : -ENOMEM;
+		json_decref(rec);
+		if (rc) {
+			sl_gen_free(g);
+			sl_err_set(e, 500, "persist_failed", "", "cannot write the state journal: %s", strerror(-rc));
+			goto fail;
+		}
+	}
+	sl_txn_commit(t);
+	health_sweep(c);
+	publish(c, g);
+	if (persist && c->ps.journal_bytes > (c->ps.snapshot_bytes > (1u << 20) ? c->ps.snapshot_bytes : (1u << 20))) {
+		json_t *objs = sl_model_dump(&c->m);
+		int rc = sl_persist_snapshot(&c->ps, objs, c->m.gen);
+		json_decref(objs);
+		if (rc)   /* the journal still holds everything: not fatal */
+			fprintf(stderr, "sluice: control: snapshot failed: %s\n", strerror(-rc));
+	}
+	uint64_t dt = now_us() - t0;
+	c->n_applies++;
+	c->apply_us_sum += dt;
+	if (dt > c->apply_us_max)
+		c->apply_us_max = dt;
+	return 0;
+fail:
+	sl_txn_abort(t);
+	c->n_rejects++;
+	return -1;
+}
+
+/* ---------------- start-up ---------------- */
+static int load_state(struct sl_ctl *c, char *err, size_t errlen)
+{
+	json_t *objs, *recs;
+	uint64_t snap_gen;
+	int rc = sl_persist_load(&c->ps, c->state_dir, &objs, &snap_gen, &recs, err, errlen);
+	if (rc) {
+		json_decref(objs);
+		json_decref(recs);
+		return rc;
+	}
+	struct sl_err e;
+	struct sl_txn t;
+	c->m.gen = 1;
+	if (objs) {
+		sl_txn_begin(&t, &c->m);
+		t.loading = true;
+		t.gen = snap_gen;
+		for (int ty = 0; ty < SL_T__N && !rc; ty++) {
+			size_t i;
+			json_t *o;
+			json_array_foreach(json_object_get(objs, sl_types[ty].name), i, o) {
+				char path[96];
+				snprintf(path, sizeof(path), "objects.%s[%zu]", sl_types[ty].name, i);
+				if ((rc = sl_txn_op(&t, SL_OP_CREATE, ty, NULL, o, NULL, path, &e)))
+					break;
+			}
+		}
+		if (rc)
+			sl_txn_abort(&t);
+		if (rc || sl_txn_validate(&t, &e)) {
+			if (!rc)
+				sl_txn_abort(&t);
+			snprintf(err, errlen, "%s/config.json: %s: %s (%s); refusing to start", c->state_dir, e.path, e.detail,
+				 e.error);
+			rc = -EINVAL;
+		} else {
+			sl_txn_commit(&t);
+			c->m.gen = snap_gen;
+		}
+	}
+	size_t ri;
+	json_t *r;
+	json_array_foreach(recs, ri, r) {
+		if (rc)
+			break;
+		sl_txn_begin(&t, &c->m);
+		t.loading = true;
+		t.gen = (uint64_t)json_integer_value(json_object_get(r, "gen"));
+		size_t i;
+		json_t *op;
+		json_array_foreach(json_object_get(r, "ops"), i, op) {
+			int ty = sl_type_by_name(json_string_value(json_object_get(op, "type")) ?: "");
+			const char *o = json_string_value(json_object_get(op, "op"));
+			json_t *obj = json_object_get(op, "obj");
+			const char *uuid = json_string_value(json_object_get(ty >= 0 && obj ? obj : op, "uuid"));
+			if (ty < 0 || !o || !uuid) {
+				rc = sl_err_set(&e, 400, "corrupt", "", "malformed journal operation %zu", i);
+				break;
+			}
+			if (!strcmp(o, "del"))
+				rc = sl_txn_op(&t, SL_OP_DELETE, ty, uuid, NULL, NULL, "", &e);
+			else if (sl_model_find(&c->m, ty, uuid) || sl_hmap_get(&c->m.by_uuid, uuid))
+				rc = sl_txn_op(&t, SL_OP_REPLACE, ty, uuid, obj, NULL, "", &e);
+			else
+				rc = sl_txn_op(&t, SL_OP_CREATE, ty, NULL, obj, NULL, "", &e);
+			if (rc)
+				break;
+		}
+		if (!rc && sl_txn_validate(&t, &e))
+			rc = -1;
+		if (rc) {
+			sl_txn_abort(&t);
+			snprintf(err, errlen, "%s/journal: record for generation %llu does not apply: %s: %s; refusing to start",
+				 c->state_dir, (unsigned long long)json_integer_value(json_object_get(r, "gen")), e.path,
+				 e.detail);
+			rc = -EINVAL;
+			break;
+		}
+		sl_txn_commit(&t);
+	}
+	json_decref(objs);
+	json_decref(recs);
+	if (rc)
+		return rc;
+	if (c->m.gen == 0)
+		c->m.gen = 1;
+	/* first generation */
+	c->hround++;
+	health_prepare(c);
+	struct sl_gen_build_ctx bc = { c->n_workers, c->health, health_slot, c };
+	struct sl_gen *g = sl_gen_build(&c->m, c->m.gen, &bc, &e);
+	if (!g) {
+		snprintf(err, errlen, "%s: cannot compile the stored configuration: %s: %s", c->state_dir, e.path, e.detail);
+		return -EINVAL;
+	}
+	health_sweep(c);
+	publish(c, g);
+	return 0;
+}
+
+static int listen_socket(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	char dir[sizeof(sa.sun_path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *sl = strrchr(dir, '/');
+	if (sl && sl != dir) {
+		*sl = 0;
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			snprintf(err, errlen, "%s: cannot create socket directory: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			close(fd);
+			snprintf(err, errlen, "%s exists and is not a socket", path);
+			return -EEXIST;
+		}
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			close(fd);
+			snprintf(err, errlen, "%s: another control plane is already listening", path);
+			return -EADDRINUSE;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);   /* stale socket of a dead process */
+	}
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc || chmod(path, 0600) || listen(fd, 128)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+struct sl_ctl *sl_ctl_create(const struct sl_ctl_conf *conf, const struct sl_ctl_hooks *hooks, char *err, size_t errlen)
+{
+	struct sl_ctl *c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->lfd = c->epfd = -1;
+	c->ps.jfd = -1;
+	c->sock_path = strdup(conf && conf->sock_path ? conf->sock_path : SL_CTL_DEFAULT_SOCK);
+	c->state_dir = strdup(conf && conf->state_dir ? conf->state_dir : SL_CTL_DEFAULT_STATE);
+	c->n_workers = conf ? conf->n_workers : 1;
+	if (hooks)
+		c->hooks = *hooks;
+	c->hfree = malloc(SL_MAX_HEALTH * sizeof(uint32_t));
+	memset(c->health, 1, sizeof(c->health));
+	sl_hmap_init(&c->hslots);
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	if (!c->sock_path || !c->state_dir || !c->hfree || sl_model_init(&c->m)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (load_state(c, err, errlen))
+		goto fail;
+	c->lfd = listen_socket(c->sock_path, err, errlen);
+	if (c->lfd < 0)
+		goto fail;
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->lfd, &ev)) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		goto fail;
+	}
+	return c;
+fail:
+	sl_ctl_destroy(c);
+	return NULL;
+}
+
+static void conn_close(struct sl_ctl *c, struct conn *cn)
+{
+	close(cn->fd);
+	if (cn->prev)
+		cn->prev->next = cn->next;
+	else
+		c->conns = cn->next;
+	if (cn->next)
+		cn->next->prev = cn->prev;
+	free(cn->in);
+	free(cn->out);
+	free(cn);
+	c->n_conns--;
+}
+
+void sl_ctl_destroy(struct sl_ctl *c)
+{
+	if (!c)
+		return;
+	while (c->conns)
+		conn_close(c, c->conns);
+	if (c->lfd >= 0) {
+		close(c->lfd);
+		unlink(c->sock_path);
+	}
+	if (c->epfd >= 0)
+		close(c->epfd);
+	sl_gen_free(c->own_gen);
+	sl_model_free(&c->m);
+	sl_persist_close(&c->ps);
+	for (uint32_t s = 0; s < c->hnext; s++)
+		free(c->hkey[s]);
+	sl_hmap_free(&c->hslots);
+	free(c->hfree);
+	free(c->sock_path);
+	free(c->state_dir);
+	free(c);
+}
+
+const volatile uint8_t *sl_ctl_health(struct sl_ctl *c)
+{
+	return c->health;
+}
+
+int sl_ctl_fd(struct sl_ctl *c)
+{
+	return c->epfd;
+}
+
+uint64_t sl_ctl_generation(struct sl_ctl *c)
+{
+	return c->published;
+}
+
+/* ---------------- responses ---------------- */
+struct resp {
+	int status;
+	json_t *body;
+	char *text;            /* non-JSON body (metrics), malloc'd */
+	size_t text_len;
+	char etag[32];
+	bool gen_hdr;
+};
+
+static const char *reason(int s)
+{
+	switch (s) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 422: return "Unprocessable Content";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Unknown";
+}
+
+static void resp_err(struct resp *r, const struct sl_err *e)
+{
+	r->status = e->status;
+	r->body = json_pack("{s:s, s:s, s:s}", "error", e->error, "path", e->path, "detail", e->detail);
+}
+
+static void resp_errf(struct resp *r, int status, const char *error, const char *detail)
+{
+	struct sl_err e;
+	sl_err_set(&e, status, error, "", "%s", detail);
+	resp_err(r, &e);
+}
+
+static int out_reserve(struct conn *cn, size_t n)
+{
+	if (cn->out_len + n <= cn->out_cap)
+		return 0;
+	size_t nc = cn->out_cap ? cn->out_cap : 4096;
+	while (nc < cn->out_len + n)
+		nc *= 2;
+	char *p = realloc(cn->out, nc);
+	if (!p)
+		return -ENOMEM;
+	cn->out = p;
+	cn->out_cap = nc;
+	return 0;
+}
+
+static void out_append(struct conn *cn, const char *s, size_t n)
+{
+	if (out_reserve(cn, n)) {
+		cn->closing = true;
+		return;
+	}
+	memcpy(cn->out + cn->out_len, s, n);
+	cn->out_len += n;
+}
+
+static void send_resp(struct sl_ctl *c, struct conn *cn, struct resp *r, bool head_only, bool keep_alive)
+{
+	char *body = r->text;
+	size_t blen = r->text_len;
+	const char *ctype = "text/plain; version=0.0.4";
+	if (r->body) {
+		body = json_dumps(r->body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		blen = body ? strlen(body) : 0;
+		ctype = "application/json";
+		if (body) {
+			char *nb = realloc(body, blen + 2);
+			if (nb) {
+				body = nb;
+				body[blen++] = '\n';
+			}
+		}
+	}
+	if (r->status == 204)
+		blen = 0;
+	char hdr[512];
+	int n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s%s%s%s", r->status,
+			 reason(r->status), blen, blen ? "Content-Type: " : "", blen ? ctype : "", blen ? "\r\n" : "",
+			 r->etag[0] ? "ETag: " : "", r->etag);
+	if (r->etag[0])
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "\r\n");
+	if (r->gen_hdr)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "X-Sluice-Generation: %llu\r\n",
+			      (unsigned long long)c->published);
+	n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "Connection: %s\r\n\r\n", keep_alive ? "keep-alive" : "close");
+	out_append(cn, hdr, (size_t)n);
+	if (!head_only && blen)
+		out_append(cn, body, blen);
+	if (body != r->text)
+		free(body);
+	free(r->text);
+	json_decref(r->body);
+	r->text = NULL;
+	r->body = NULL;
+}
+
+/* ---------------- API ---------------- */
+static size_t pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 1 < cap; i++) {
+		if (s[i] == '%' && i + 2 < n) {
+			char hx[3] = { s[i + 1], s[i + 2], 0 };
+			char *end;
+			long v = strtol(hx, &end, 16);
+			if (*end == 0) {
+				out[o++] = (char)v;
+				i += 2;
+				continue;
+			}
+		}
+		out[o++] = s[i] == '+' ? ' ' : s[i];
+	}
+	out[o] = 0;
+	return o;
+}
+
+static bool query_get(const struct sl_http_req *r, const char *key, char *out, size_t cap)
+{
+	size_t kl = strlen(key);
+	const char *q = r->query, *end = r->query ? r->query + r->query_len : NULL;
+	while (q && q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *e = amp ? amp : end;
+		if ((size_t)(e - q) > kl && !strncmp(q, key, kl) && q[kl] == '=') {
+			pct_decode(q + kl + 1, (size_t)(e - q - kl - 1), out, cap);
+			return true;
+		}
+		q = amp ? amp + 1 : NULL;
+	}
+	return false;
+}
+
+static json_t *parse_body(const char *body, size_t len, struct resp *rs)
+{
+	json_error_t je;
+	if (!len) {
+		resp_errf(rs, 400, "invalid_json", "a JSON body is required");
+		return NULL;
+	}
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j) {
+		char d[300];
+		snprintf(d, sizeof(d), "line %d column %d: %s", je.line, je.column, je.text);
+		resp_errf(rs, 400, "invalid_json", d);
+	}
+	return j;
+}
+
+static void set_obj_resp(struct resp *rs, int status, struct sl_node *n)
+{
+	rs->status = status;
+	rs->body = json_incref(n->cur->data);
+	sl_etag(n->cur, rs->etag, sizeof(rs->etag));
+	rs->gen_hdr = true;
+}
+
+static void api_object_write(struct sl_ctl *c, const char *method, int type, const char *id, const struct sl_http_req *r,
+			     const char *body, size_t blen, struct resp *rs)
+{
+	struct sl_err e;
+	struct sl_txn t;
+	json_t *j = NULL;
+	enum sl_op op = !strcmp(method, "POST") ? SL_OP_CREATE : !strcmp(method, "PUT") ? SL_OP_REPLACE
+		      : !strcmp(method, "PATCH") ? SL_OP_PATCH : SL_OP_DELETE;
+	if (op != SL_OP_DELETE && !(j = parse_body(body, blen, rs)))
+		return;
+	sl_txn_begin(&t, &c->m);
+	if (sl_txn_op(&t, op, type, id, j, r->if_match[0] ? r->if_match : NULL, "", &e)) {
+		sl_txn_abort(&t);
+		c->n_rejects++;
+		json_decref(j);
+		resp_err(rs, &e);
+		return;
+	}
+	char uuid[64] = "";
+	if (op != SL_OP_DELETE)
+		snprintf(uuid, sizeof(uuid), "%s", t.ents[0].node->uuid);
+	json_decref(j);
+	if (apply_txn(c, &t, true, &e)) {
+		resp_err(rs, &e);
+		return;
+	}
+	if (op == SL_OP_DELETE) {
+		rs->status = 204;
+		rs->gen_hdr = true;
+		return;
+	}
+	set_obj_resp(rs, op == SL_OP_CREATE ? 201 : 200, sl_hmap_get(&c->m.by_uuid, uuid));
+}
+
+static void api_macro(struct sl_ctl *c, const char *method, const char *body, size_t blen, struct resp *rs)
+{
+	json_t *j = parse_body(body, blen, rs);
+	if (!j)
+		return;
+	bool list = json_is_array(j);
+	if (!list && !json_is_object(j)) {
+		json_decref(j);
+		return resp_errf(rs, 400, "invalid_type", "expected {\"model_name\":...,\"data\":{...}} or a list of them");
+	}
+	if (list && json_array_size(j) == 0) {
+		json_decref(j);
+		return resp_errf(rs, 400, "invalid_value", "empty macro");
+	}
+	struct sl_txn t;
+	struct sl_err e;
+	sl_txn_begin(&t, &c->m);
+	size_t n = list ? json_array_size(j) : 1;
+	json_t *order = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *it = list ? json_array_get(j, i) : j;
+		char pre[32], p2[64];
+		snprintf(pre, sizeof(pre), list ? "[%zu]" : "", i);
+		json_t *mn = json_object_get(it, "model_name"), *data = json_object_get(it, "data");
+		int type = json_is_string(mn) ? sl_type_by_name(json_string_value(mn)) : -1;
+		int rc = 0;
+		if (!json_is_object(it)) {
+			rc = sl_err_set(&e, 400, "invalid_type", pre, "expected {\"model_name\":...,\"data\":{...}}");
+		} else if (type < 0) {
+			snprintf(p2, sizeof(p2), "%s%smodel_name", pre, pre[0] ? "." : "");
+			rc = sl_err_set(&e, 400, mn ? "invalid_enum" : "missing_field", p2, "unknown or missing model_name");
+		} else if (!json_is_object(data)) {
+			snprintf(p2, sizeof(p2), "%s%sdata", pre, pre[0] ? "." : "");
+			rc = sl_err_set(&e, 400, "invalid_type", p2, "data must be an object");
+		} else {
+			const char *k;
+			json_t *v;
+			json_object_foreach(it, k, v) {
+				if (strcmp(k, "model_name") && strcmp(k, "data")) {
+					snprintf(p2, sizeof(p2), "%s%s%.32s", pre, pre[0] ? "." : "", k);
+					rc = sl_err_set(&e, 400, "unknown_field", p2, "macro items have only model_name and data");
+					break;
+				}
+			}
+		}
+		if (!rc) {
+			snprintf(p2, sizeof(p2), "%s%sdata", pre, pre[0] ? "." : "");
+			const char *id = json_string_value(json_object_get(data, "uuid"));
+			if (!id)
+				id = json_string_value(json_object_get(data, "name"));
+			enum sl_op op = SL_OP_CREATE;
+			if (!strcmp(method, "DELETE"))
+				op = SL_OP_DELETE;
+			else if (!strcmp(method, "PUT")) {
+				/* PUT upserts, so re-applying a file is idempotent */
+				struct sl_txn_ent tmp = { 0 };
+				(void)tmp;
+				struct sl_node *ex = id ? sl_model_find(&c->m, type, id) : NULL;
+				bool staged = false;
+				for (uint32_t k = 0; id && k < t.n; k++)
+					if (t.ents[k].node->type == type && t.ents[k].ver &&
+					    !strcmp(sl_node_name(t.ents[k].node), id))
+						staged = true;
+				op = (ex && (!ex->in_txn || ex->txn_ver)) || staged ? SL_OP_REPLACE : SL_OP_CREATE;
+			}
+			rc = sl_txn_op(&t, op, type, op == SL_OP_CREATE ? NULL : id, data, NULL, p2, &e);
+			if (!rc)
+				json_array_append_new(order, json_pack("{s:i, s:s}", "t", type,
+								       "u", t.ents[t.n - 1].node->uuid));
+		}
+		if (rc) {
+			sl_txn_abort(&t);
+			c->n_rejects++;
+			json_decref(j);
+			json_decref(order);
+			return resp_err(rs, &e);
+		}
+	}
+	json_decref(j);
+	if (apply_txn(c, &t, true, &e)) {
+		json_decref(order);
+		return resp_err(rs, &e);
+	}
+	json_t *res = json_array();
+	size_t i;
+	json_t *o;
+	json_array_foreach(order, i, o) {
+		const char *u = json_string_value(json_object_get(o, "u"));
+		struct sl_node *nd = sl_hmap_get(&c->m.by_uuid, u);
+		if (nd && nd->cur)
+			json_array_append(res, nd->cur->data);
+		else
+			json_array_append_new(res, json_pack("{s:s, s:b}", "uuid", u, "deleted", 1));
+	}
+	json_decref(order);
+	rs->status = 200;
+	rs->body = res;
+	rs->gen_hdr = true;
+}
+
+static double uptime_s(struct sl_ctl *c)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)(ts.tv_sec - c->started.tv_sec) + (double)(ts.tv_nsec - c->started.tv_nsec) / 1e9;
+}
+
+static void api_status(struct sl_ctl *c, struct resp *rs)
+{
+	json_t *objs = json_object();
+	for (int t = 0; t < SL_T__N; t++)
+		json_object_set_new(objs, sl_types[t].name, json_integer(c->m.n_objs[t]));
+	rs->status = 200;
+	rs->body = json_pack("{s:s, s:f, s:i, s:I, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I}}", "version", SL_VERSION,
+			     "uptime_s", uptime_s(c), "workers", (int)c->n_workers, "generation", (json_int_t)c->published,
+			     "socket", c->sock_path, "state_dir", c->state_dir, "objects", objs, "control", "requests",
+			     (json_int_t)c->n_requests, "applies", (json_int_t)c->n_applies, "rejects",
+			     (json_int_t)c->n_rejects, "apply_us_max", (json_int_t)c->apply_us_max);
+}
+
+static void api_stats(struct sl_ctl *c, struct resp *rs)
+{
+	json_t *o = json_pack("{s:I, s:{}, s:{}, s:{}}", "generation", (json_int_t)c->published, "ports", "workers", "drops");
+	if (c->hooks.stats && c->hooks.stats(c->hooks.arg, o)) {
+		json_decref(o);
+		return resp_errf(rs, 500, "internal", "the engine could not report statistics");
+	}
+	rs->status = 200;
+	rs->body = o;
+}
+
+static int mprintf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int mprintf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -EINVAL;
+		if ((size_t)n < *cap - *len) {
+			*len += (size_t)n;
+			return 0;
+		}
+		size_t nc = *cap * 2 + (size_t)n;
+		char *p = realloc(*buf, nc);
+		if (!p)
+			return -ENOMEM;
+		*buf = p;
+		*cap = nc;
+	}
+}
+
+static void api_metrics(struct sl_ctl *c, struct resp *rs)
+{
+	size_t cap = 4096, len = 0;
+	char *b = malloc(cap);
+	if (!b)
+		return resp_errf(rs, 500, "internal", "out of memory");
+	b[0] = 0;
+	mprintf(&b, &len, &cap,
+		"# HELP sluice_config_generation Id of the published configuration generation.\n"
+		"# TYPE sluice_config_generation gauge\nsluice_config_generation %llu\n"
+		"# TYPE sluice_control_requests_total counter\nsluice_control_requests_total %llu\n"
+		"# TYPE sluice_control_applies_total counter\nsluice_control_applies_total %llu\n"
+		"# TYPE sluice_control_rejects_total counter\nsluice_control_rejects_total %llu\n"
+		"# TYPE sluice_control_apply_seconds_sum counter\nsluice_control_apply_seconds_sum %.6f\n"
+		"# TYPE sluice_uptime_seconds gauge\nsluice_uptime_seconds %.3f\n"
+		"# TYPE sluice_config_objects gauge\n",
+		(unsigned long long)c->published, (unsigned long long)c->n_requests, (unsigned long long)c->n_applies,
+		(unsigned long long)c->n_rejects, (double)c->apply_us_sum / 1e6, uptime_s(c));
+	for (int t = 0; t < SL_T__N; t++)
+		mprintf(&b, &len, &cap, "sluice_config_objects{type=\"%s\"} %u\n", sl_types[t].name, c->m.n_objs[t]);
+	if (c->hooks.metrics)
+		c->hooks.metrics(c->hooks.arg, &b, &len, &cap);
+	rs->status = 200;
+	rs->text = b;
+	rs->text_len = len;
+}
+
+static void api_vs_runtime(struct sl_ctl *c, struct sl_node *n, struct resp *rs)
+{
+	struct sl_cc_vs *cc = n->cur->cc;
+	const char *state = "OPER_UP", *reason_s = "";
+	if (!cc->enabled) {
+		state = "OPER_DISABLED";
+		reason_s = "virtual service is disabled";
+	} else if (cc->app_type != SL_APP_DNS && cc->vs_type != SL_VS_VH_PARENT && !cc->pool && !cc->poolgroup &&
+		   !json_array_size(json_object_get(n->cur->data, "http_policies")) &&
+		   !json_array_size(json_object_get(n->cur->data, "vs_datascripts"))) {
+		state = "OPER_DOWN";
+		reason_s = "no pool or pool group";
+	} else if (cc->pool) {
+		struct sl_cc_pool *pc = cc->pool->cur->cc;
+		uint32_t up = 0;
+		for (uint32_t i = 0; i < pc->n_servers; i++)
+			up += pc->servers[i].enabled;
+		if (!up || !pc->enabled) {
+			state = "OPER_DOWN";
+			reason_s = "pool has no enabled server";
+		}
+	}
+	json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:{s:s, s:s}}", "name", n->name, "uuid", n->uuid, "slot", (int)n->slot,
+			      "generation", (json_int_t)c->published, "oper_status", "state", state, "reason", reason_s);
+	json_t *ctr = json_object();
+	if (c->hooks.vs_runtime && c->hooks.vs_runtime(c->hooks.arg, n->slot, ctr)) {
+		json_decref(ctr);
+		json_decref(o);
+		return resp_errf(rs, 500, "internal", "the engine could not report runtime counters");
+	}
+	json_object_set_new(o, "counters", ctr);
+	rs->status = 200;
+	rs->body = o;
+}
+
+static void gslb_runtime_json(struct sl_ctl *c, struct sl_node *n, struct resp *rs)
+{
+	json_t *mem = json_array();
+	size_t i, j;
+	json_t *g, *mb;
+	json_array_foreach(json_object_get(n->cur->data, "groups"), i, g) {
+		json_array_foreach(json_object_get(g, "members"), j, mb) {
+			const char *ip = json_string_value(json_object_get(json_object_get(mb, "ip"), "addr"));
+			struct in_addr a;
+			int s = ip && inet_pton(AF_INET, ip, &a) == 1 ? health_find(c, n->name, a.s_addr) : -1;
+			json_array_append_new(mem, json_pack("{s:s, s:i, s:b}", "ip", ip ? ip : "", "health_slot", s,
+							     "oper_up", s >= 0 && c->health[s]));
+		}
+	}
+	rs->status = 200;
+	rs->body = json_pack("{s:s, s:s, s:o}", "name", n->name, "uuid", n->uuid, "members", mem);
+}
+
+/* Operational override of member health (no new generation): flips health bytes workers read. */
+static void api_gslb_runtime_put(struct sl_ctl *c, struct sl_node *n, const char *body, size_t blen, struct resp *rs)
+{
+	json_t *j = parse_body(body, blen, rs);
+	if (!j)
+		return;
+	json_t *mem = json_object_get(j, "members");
+	struct sl_err e;
+	int slots[256];
+	uint8_t vals[256];
+	size_t i;
+	json_t *m;
+	const char *k;
+	json_t *v;
+	json_object_foreach(j, k, v) {
+		if (strcmp(k, "members")) {
+			sl_err_set(&e, 400, "unknown_field", k, "only \"members\" can be set");
+			goto err;
+		}
+	}
+	if (!json_is_array(mem) || json_array_size(mem) > 256) {
+		sl_err_set(&e, 400, "invalid_type", "members", "expected an array of at most 256 {ip, oper_up}");
+		goto err;
+	}
+	json_array_foreach(mem, i, m) {
+		char p[64];
+		const char *ip = json_string_value(json_object_get(m, "ip"));
+		json_t *up = json_object_get(m, "oper_up");
+		struct in_addr a;
+		json_object_foreach(m, k, v) {
+			if (strcmp(k, "ip") && strcmp(k, "oper_up")) {
+				snprintf(p, sizeof(p), "members[%zu].%.32s", i, k);
+				sl_err_set(&e, 400, "unknown_field", p, "only ip and oper_up");
+				goto err;
+			}
+		}
+		snprintf(p, sizeof(p), "members[%zu].ip", i);
+		if (!ip || inet_pton(AF_INET, ip, &a) != 1) {
+			sl_err_set(&e, 400, "invalid_value", p, "expected an IPv4 address");
+			goto err;
+		}
+		if ((slots[i] = health_find(c, n->name, a.s_addr)) < 0) {
+			sl_err_set(&e, 422, "not_found", p, "%s is not a member of %s", ip, n->name);
+			goto err;
+		}
+		snprintf(p, sizeof(p), "members[%zu].oper_up", i);
+		if (!json_is_boolean(up)) {
+			sl_err_set(&e, 400, "invalid_type", p, "expected a boolean");
+			goto err;
+		}
+		vals[i] = json_is_true(up);
+	}
+	for (i = 0; i < json_array_size(mem); i++)
+		c->health[slots[i]] = vals[i];
+	json_decref(j);
+	return gslb_runtime_json(c, n, rs);
+err:
+	json_decref(j);
+	resp_err(rs, &e);
+}
+
+static void handle(struct sl_ctl *c, const struct sl_http_req *r, const char *body, size_t blen, struct resp *rs)
+{
+	char path[2048], seg[4][512];
+	int ns = 0;
+	const char *m = r->method;
+	c->n_requests++;
+	pct_decode(r->path, r->path_len < sizeof(path) ? r->path_len : sizeof(path) - 1, path, sizeof(path));
+	/* split on '/' before decoding would be stricter; names with '/' are rare and must be %2F-encoded */
+	for (const char *p = r->path, *end = r->path + r->path_len; p < end && ns < 4;) {
+		while (p < end && *p == '/')
+			p++;
+		if (p >= end)
+			break;
+		const char *q = memchr(p, '/', (size_t)(end - p));
+		if (!q)
+			q = end;
+		pct_decode(p, (size_t)(q - p), seg[ns++], sizeof(seg[0]));
+		p = q;
+		if (ns == 4 && q < end) {
+			ns = 5;
+			break;
+		}
+	}
+	bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
+	if (ns == 1 && !strcmp(seg[0], "metrics")) {
+		if (!get)
+			return resp_errf(rs, 405, "method_not_allowed", "GET only");
+		return api_metrics(c, rs);
+	}
+	if (ns < 2 || ns > 4 || strcmp(seg[0], "api"))
+		return resp_errf(rs, 404, "not_found", "no such endpoint");
+	if (ns == 2 && !strcmp(seg[1], "status"))
+		return get ? api_status(c, rs) : resp_errf(rs, 405, "method_not_allowed", "GET only");
+	if (ns == 2 && !strcmp(seg[1], "stats"))
+		return get ? api_stats(c, rs) : resp_errf(rs, 405, "method_not_allowed", "GET only");
+	if (ns == 2 && !strcmp(seg[1], "macro")) {
+		if (strcmp(m, "POST") && strcmp(m, "PUT") && strcmp(m, "DELETE"))
+			return resp_errf(rs, 405, "method_not_allowed", "POST, PUT or DELETE");
+		return api_macro(c, m, body, blen, rs);
+	}
+	int type = sl_type_by_name(seg[1]);
+	if (type < 0 || strcasecmp(seg[1], sl_types[type].name))
+		return resp_errf(rs, 404, "not_found", "no such object type");
+	if (ns == 2) {
+		if (!strcmp(m, "POST"))
+			return api_object_write(c, m, type, NULL, r, body, blen, rs);
+		if (!get)
+			return resp_errf(rs, 405, "method_not_allowed", "GET or POST");
+		char name[512];
+		bool by_name = query_get(r, "name", name, sizeof(name));
+		json_t *res = json_array();
+		if (by_name) {
+			struct sl_node *n = sl_model_find(&c->m, type, name);
+			if (n && !strcmp(n->name, name))
+				json_array_append(res, n->cur->data);
+		} else {
+			for (uint32_t s = 0; s < c->m.n_slots[type]; s++) {
+				struct sl_node *n = c->m.slots[type][s];
+				if (n && n->cur)
+					json_array_append(res, n->cur->data);
+			}
+		}
+		rs->status = 200;
+		rs->body = json_pack("{s:i, s:o}", "count", (int)json_array_size(res), "results", res);
+		return;
+	}
+	struct sl_node *n = sl_model_find(&c->m, type, seg[2]);
+	if (ns == 4) {
+		if (!n)
+			return resp_errf(rs, 404, "not_found", "no such object");
+		if (!strcmp(seg[3], "runtime") && type == SL_T_VS && get)
+			return api_vs_runtime(c, n, rs);
+		if (!strcmp(seg[3], "runtime") && type == SL_T_GSLB && get)
+			return gslb_runtime_json(c, n, rs);
+		if (!strcmp(seg[3], "runtime") && type == SL_T_GSLB && !strcmp(m, "PUT"))
+			return api_gslb_runtime_put(c, n, body, blen, rs);
+		return resp_errf(rs, strcmp(seg[3], "runtime") ? 404 : 405, "not_found", "no such endpoint or method");
+	}
+	if (get) {
+		if (!n)
+			return resp_errf(rs, 404, "not_found", "no such object");
+		return set_obj_resp(rs, 200, n);
+	}
+	if (!strcmp(m, "PUT") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE"))
+		return api_object_write(c, m, type, seg[2], r, body, blen, rs);
+	resp_errf(rs, 405, "method_not_allowed", "GET, PUT, PATCH or DELETE");
+}
+
+/* ---------------- connections ---------------- */
+static void conn_flush(struct sl_ctl *c, struct conn *cn)
+{
+	while (cn->out_off < cn->out_len) {
+		ssize_t w = send(cn->fd, cn->out + cn->out_off, cn->out_len - cn->out_off, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			cn->closing = true;
+			cn->out_off = cn->out_len;
+			break;
+		}
+		cn->out_off += (size_t)w;
+		cn->t_last = now_ms();
+	}
+	if (cn->out_off == cn->out_len)
+		cn->out_off = cn->out_len = 0;
+	bool want = cn->out_len > 0;
+	if (want != cn->epollout) {
+		struct epoll_event ev = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = cn };
+		epoll_ctl(c->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
+		cn->epollout = want;
+	}
+}
+
+static void conn_process(struct sl_ctl *c, struct conn *cn)
+{
+	const struct sl_http_limits *lim = &sl_http_default_limits;
+	while (!cn->closing && cn->in_len) {
+		struct sl_http_req r;
+		int h = sl_http_parse(cn->in, cn->in_len, lim, &r);
+		if (h == 0) {
+			if (!cn->t_start)
+				cn->t_start = now_ms();
+			break;
+		}
+		if (h < 0) {
+			struct resp rs = { 0 };
+			resp_errf(&rs, -h, -h == 413 ? "too_large" : "bad_request",
+				  -h == 414 ? "request line too long" : -h == 431 ? "request headers too large"
+				  : -h == 413 ? "request body too large" : -h == 501 ? "not implemented (chunked bodies are not supported)"
+				  : "malformed request");
+			send_resp(c, cn, &rs, false, false);
+			cn->closing = true;
+			break;
+		}
+		size_t need = (size_t)h + r.content_length;
+		if (cn->in_len < need) {
+			if (!cn->t_start)
+				cn->t_start = now_ms();
+			if (r.expect_continue && !cn->continue_sent) {
+				out_append(cn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+				cn->continue_sent = true;
+			}
+			break;
+		}
+		struct resp rs = { 0 };
+		handle(c, &r, cn->in + h, r.content_length, &rs);
+		send_resp(c, cn, &rs, !strcmp(r.method, "HEAD"), r.keep_alive);
+		memmove(cn->in, cn->in + need, cn->in_len - need);
+		cn->in_len -= need;
+		cn->t_start = 0;
+		cn->continue_sent = false;
+		if (!r.keep_alive)
+			cn->closing = true;
+	}
+	conn_flush(c, cn);
+}
+
+static void conn_read(struct sl_ctl *c, struct conn *cn)
+{
+	const struct sl_http_limits *lim = &sl_http_default_limits;
+	size_t hard = lim->max_head + lim->max_body + 1;
+	for (;;) {
+		if (cn->in_len == cn->in_cap) {
+			if (cn->in_cap >= hard)
+				break;   /* the parser has already answered 413/431 by now */
+			size_t nc = cn->in_cap ? cn->in_cap * 2 : 16384;
+			if (nc > hard)
+				nc = hard;
+			char *p = realloc(cn->in, nc);
+			if (!p) {
+				cn->closing = true;
+				return;
+			}
+			cn->in = p;
+			cn->in_cap = nc;
+		}
+		ssize_t n = recv(cn->fd, cn->in + cn->in_len, cn->in_cap - cn->in_len, 0);
+		if (n > 0) {
+			cn->in_len += (size_t)n;
+			cn->t_last = now_ms();
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		/* EOF or error: answer what is complete, then close */
+		cn->closing = true;
+		conn_process(c, cn);
+		return;
+	}
+	conn_process(c, cn);
+}
+
+static void do_accept(struct sl_ctl *c)
+{
+	for (;;) {
+		int fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (c->n_conns >= MAX_CONNS) {
+			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+				/* nothing more to do for a client we refuse */
+			}
+			close(fd);
+			continue;
+		}
+		struct conn *cn = calloc(1, sizeof(*cn));
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = cn };
+		if (!cn || epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			free(cn);
+			close(fd);
+			continue;
+		}
+		cn->fd = fd;
+		cn->t_last = now_ms();
+		cn->next = c->conns;
+		if (c->conns)
+			c->conns->prev = cn;
+		c->conns = cn;
+		c->n_conns++;
+	}
+}
+
+int sl_ctl_poll(struct sl_ctl *c, int timeout_ms)
+{
+	struct epoll_event evs[64];
+	int n = epoll_wait(c->epfd, evs, 64, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		struct conn *cn = evs[i].data.ptr;
+		if (!cn) {
+			do_accept(c);
+			continue;
+		}
+		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			conn_read(c, cn);
+		if (evs[i].events & EPOLLOUT)
+			conn_flush(c, cn);
+		if (cn->closing && cn->out_len == 0)
+			conn_close(c, cn);
+	}
+	uint64_t now = now_ms();
+	for (struct conn *cn = c->conns, *nx; cn; cn = nx) {
+		nx = cn->next;
+		if (cn->t_start && now - cn->t_start > READ_TIMEOUT_MS && !cn->closing) {
+			struct resp rs = { 0 };
+			resp_errf(&rs, 408, "timeout", "request not received in time");
+			send_resp(c, cn, &rs, false, false);
+			cn->closing = true;
+			conn_flush(c, cn);
+		}
+		if ((cn->closing && cn->out_len == 0) || (!cn->t_start && cn->out_len == 0 && now - cn->t_last > IDLE_TIMEOUT_MS) ||
+		    (cn->closing && now - cn->t_last > READ_TIMEOUT_MS))
+			conn_close(c, cn);
+	}
+	return n;
+}
+
+int sl_ctl_request(struct sl_ctl *c, const char *method, const char *target, const char *if_match, const char *body,
+		   size_t len, int *status, char **resp)
+{
+	struct sl_http_req r;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.method, sizeof(r.method), "%s", method);
+	r.path = target;
+	const char *q = strchr(target, '?');
+	r.path_len = q ? (size_t)(q - target) : strlen(target);
+	if (q) {
+		r.query = q + 1;
+		r.query_len = strlen(q + 1);
+	}
+	if (if_match)
+		snprintf(r.if_match, sizeof(r.if_match), "%s", if_match);
+	r.keep_alive = true;
+	struct resp rs = { 0 };
+	handle(c, &r, body ? body : "", body ? len : 0, &rs);
+	*status = rs.status;
+	if (resp) {
+		if (rs.body)
+			*resp = json_dumps(rs.body, JSON_COMPACT);
+		else if (rs.text) {
+			*resp = rs.text;
+			rs.text = NULL;
+		} else
+			*resp = NULL;
+	}
+	json_decref(rs.body);
+	free(rs.text);
+	return 0;
+}

@@ -1,0 +1,1 @@
+#include "ctl_test_util.h"
