@@ -738,7 +738,7 @@ static void tcp_output(struct sl_tcp_conn *c)
 		goto ack;
 	uint32_t data_end = c->snd_una + c->sndq_bytes;
 
-	if (c->in_recovery && c->n_score && c->sack_ok) {
+	if (c->in_recovery && c->rec_sack) {
 		uint32_t pipe = sack_pipe(c);
 		uint32_t seq, len;
 		while (pipe < c->cwnd) {
@@ -946,7 +946,8 @@ static void enter_recovery(struct sl_tcp_conn *c)
 	c->ssthresh = MAX(flight(c) / 2, 2u * c->mss);
 	c->high_rxt = c->snd_una;
 	st->cnt.fast_retrans++;
-	if (c->sack_ok && c->n_score) {
+	c->rec_sack = c->sack_ok && c->n_score;
+	if (c->rec_sack) {
 		/* RFC 6675 5: cwnd = ssthresh, pipe decides what goes out */
 		c->cwnd = c->ssthresh;
 		st->cnt.sack_recoveries++;
@@ -1023,7 +1024,7 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 				c->in_recovery = false;
 				c->cwnd = MIN(c->ssthresh, MAX(flight(c), (uint32_t)c->mss) + c->mss); /* RFC 6582 3.2 (3) */
 				c->dupacks = 0;
-			} else if (!(c->sack_ok && c->n_score)) {
+			} else if (!c->rec_sack) {
 				/* partial ACK: retransmit the next hole, deflate (RFC 6582 3.2) */
 				uint32_t len = MIN(c->sndq_bytes, (uint32_t)c->mss);
 				uint32_t n = send_seg(c, c->snd_una, len, 0);
@@ -1055,8 +1056,8 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 				enter_recovery(c);
 			else if (lost && c->snd_una == c->recover)
 				enter_recovery(c);
-		} else if (!(c->sack_ok && c->n_score)) {
-			c->cwnd += c->mss;
+		} else if (!c->rec_sack) {
+			c->cwnd += c->mss; /* NewReno inflation */
 		}
 	}
 	if (c->sack_ok && h->opts.n_sack)

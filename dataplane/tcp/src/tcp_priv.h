@@ -51,7 +51,7 @@ struct sl_tcp_conn {
 	uint8_t state;
 	bool in_use, app_closed, passive, accepted, ws_ok, ts_ok, sack_ok;
 	bool nodelay, keepalive, manual_window, fin_queued, rcv_fin, in_recovery, persist;
-	bool ack_now, rtt_timing, need_writable, ho, in_ft;
+	bool ack_now, rtt_timing, need_writable, ho, in_ft, rec_sack;
 	uint8_t snd_wscale, rcv_wscale, dupacks, retries, ka_probes, delack_segs;
 	uint32_t busy; /* API/callback nesting: free is deferred while > 0 */
 

@@ -1,0 +1,281 @@
+/* Data transfer: ACK clocking, delayed ACK, retransmission, recovery,
+ * windows. Packetdrill style (see harness.c). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+static struct pd P;
+
+static void run(pd_tweak_fn tw, const char *script)
+{
+	pd_init(&P, tw);
+	pd_run(&P, script);
+	pd_fini(&P);
+}
+
+/* Peer offers everything, window scale 7 (win=1000 means 128000 bytes).
+ * The handshake RTT is 10 ms, so RTO = rto_min = 200 ms. Send MSS 1448. */
+#define PRELUDE                                                                                    \
+	"0 app listen\n"                                                                           \
+	"0 < S seq=0 win=65535 mss=1460 sackok ts=100:0 ws=7\n"                                    \
+	"0 > S. seq=0 ack=1\n"                                                                     \
+	"+10 < . seq=1 ack=1 win=1000 ts=110:$\n"                                                  \
+	"+0 expect event accept\n"
+
+/* Same without SACK. */
+#define PRELUDE_NOSACK                                                                             \
+	"0 app listen\n"                                                                           \
+	"0 < S seq=0 win=65535 mss=1460 ts=100:0 ws=7\n"                                           \
+	"0 > S. seq=0 ack=1 nosackok\n"                                                            \
+	"+10 < . seq=1 ack=1 win=1000 ts=110:$\n"                                                  \
+	"+0 expect event accept\n"
+
+#define SEG(t, seq) t " > . seq=" #seq " len=1448\n"
+
+Test(data, delayed_ack)
+{
+	run(NULL, PRELUDE
+		  /* quick ACK: PSH after idle */
+		  "+10 < P. seq=1 ack=1 len=1000 win=1000 ts=120:$\n"
+		  "+0 > . ack=1001\n"
+		  /* one segment: wait for the 40 ms timer */
+		  "+10 < . seq=1001 ack=1 len=1448 win=1000 ts=130:$\n"
+		  "+40 > . ack=2449\n"
+		  /* every second segment: at once */
+		  "+10 < . seq=2449 ack=1 len=1448 win=1000 ts=140:$\n"
+		  "+5 < . seq=3897 ack=1 len=1448 win=1000 ts=145:$\n"
+		  "+0 > . ack=5345\n"
+		  /* PSH without idle does not force an ACK */
+		  "+5 < P. seq=5345 ack=1 len=10 win=1000 ts=150:$\n"
+		  "+40 > . ack=5355\n"
+		  "+0 expect counter delayed_acks 2\n"
+		  "+0 expect counter quick_acks 1\n"
+		  "+0 expect rcvd 5354\n");
+}
+
+Test(data, ack_clocking_iw10_slow_start)
+{
+	run(NULL, PRELUDE "+0 app send 28960\n" SEG("+0", 1) SEG("+0", 1449) SEG("+0", 2897) SEG("+0", 4345)
+			  SEG("+0", 5793) SEG("+0", 7241) SEG("+0", 8689) SEG("+0", 10137) SEG("+0", 11585)
+			  SEG("+0", 13033)
+		  /* one ACK for two segments: cwnd +1 MSS, so three go out */
+		  "+10 < . seq=1 ack=2897 win=1000 ts=120:$\n" SEG("+0", 14481) SEG("+0", 15929) SEG("+0", 17377)
+		  "+1 < . seq=1 ack=5793 win=1000 ts=121:$\n" SEG("+0", 18825) SEG("+0", 20273) SEG("+0", 21721)
+		  /* an ACK beyond anything sent is answered, not believed */
+		  "+1 < . seq=1 ack=28961 win=1000 ts=122:$\n"
+		  "+0 > . seq=23169 len=0\n"
+		  "+0 expect counter bad_acks 1\n"
+		  "+1 < . seq=1 ack=8689 win=1000 ts=123:$\n" SEG("+0", 23169) SEG("+0", 24617) SEG("+0", 26065)
+		  "+1 < . seq=1 ack=11585 win=1000 ts=124:$\n"
+		  "+0 > P. seq=27513 len=1448\n"
+		  "+1 < . seq=1 ack=28961 win=1000 ts=125:$\n"
+		  "+0 expect counter retrans_segs 0\n");
+}
+
+Test(data, rto_backoff_and_reset)
+{
+	run(NULL, PRELUDE "+0 app send 1000\n"
+			  "+0 > P. seq=1 len=1000\n"
+			  "210 > P. seq=1 len=1000\n"
+			  "610 > P. seq=1 len=1000\n"
+			  "1410 > P. seq=1 len=1000\n"
+			  "+10 < . seq=1 ack=1001 win=1000 ts=200:$\n"
+			  "+0 expect counter rto_expired 3\n"
+			  "+0 expect counter retrans_segs 3\n"
+			  /* a fresh RTT sample ends the back-off (RFC 6298 5.7) */
+			  "+0 app send 100\n"
+			  "+0 > P. seq=1001 len=100\n"
+			  "+200 > P. seq=1001 len=100\n"
+			  "+5 < . seq=1 ack=1101 win=1000 ts=210:$\n");
+}
+
+static void three_retries(struct sl_tcp_conf *c)
+{
+	c->data_retries = 3;
+}
+
+Test(data, retry_exhaustion_rst_and_error)
+{
+	run(three_retries, PRELUDE "+0 app send 1000\n"
+				   "+0 > P. seq=1 len=1000\n"
+				   "210 > P. seq=1 len=1000\n"
+				   "610 > P. seq=1 len=1000\n"
+				   "1410 > P. seq=1 len=1000\n"
+				   "3010 > R. seq=1001 ack=1\n"
+				   "3010 expect event error_timeout\n"
+				   "3010 expect state CLOSED\n"
+				   "3010 expect counter conn_timeout 1\n"
+				   "3010 app close\n"
+				   "3010 expect conns 0\n");
+}
+
+Test(data, fast_retransmit_newreno_partial_ack)
+{
+	run(NULL, PRELUDE_NOSACK "+0 app send 14480\n" SEG("+0", 1) SEG("+0", 1449) SEG("+0", 2897)
+				 SEG("+0", 4345) SEG("+0", 5793) SEG("+0", 7241) SEG("+0", 8689) SEG("+0", 10137)
+				 SEG("+0", 11585) "+0 > P. seq=13033 len=1448\n"
+		  "+10 < . seq=1 ack=1449 win=1000 ts=120:$\n"
+		  "+1 < . seq=1 ack=1449 win=1000 ts=121:$\n"
+		  "+1 < . seq=1 ack=1449 win=1000 ts=122:$\n"
+		  "+1 < . seq=1 ack=1449 win=1000 ts=123:$\n"
+		  /* third duplicate: retransmit at once, no timer */
+		  SEG("+0", 1449)
+		  "+1 < . seq=1 ack=1449 win=1000 ts=124:$\n"
+		  "+0 expect counter fast_retrans 1\n"
+		  "+0 expect counter dupacks_in 4\n"
+		  /* partial ACK: the next hole goes out (RFC 6582) */
+		  "+10 < . seq=1 ack=5793 win=1000 ts=130:$\n" SEG("+0", 5793)
+		  "+10 < . seq=1 ack=14481 win=1000 ts=140:$\n"
+		  "+0 expect counter rto_expired 0\n"
+		  "+0 expect counter retrans_segs 2\n");
+}
+
+Test(data, sack_recovery)
+{
+	run(NULL, PRELUDE "+0 app send 28960\n" SEG("+0", 1) SEG("+0", 1449) SEG("+0", 2897) SEG("+0", 4345)
+			  SEG("+0", 5793) SEG("+0", 7241) SEG("+0", 8689) SEG("+0", 10137) SEG("+0", 11585)
+			  SEG("+0", 13033)
+		  /* the first segment is lost; the peer SACKs the rest */
+		  "+10 < . seq=1 ack=1 win=1000 ts=120:$ sack=1449:2897\n"
+		  "+1 < . seq=1 ack=1 win=1000 ts=121:$ sack=1449:4345\n"
+		  "+1 < . seq=1 ack=1 win=1000 ts=122:$ sack=1449:5793\n" SEG("+0", 1)
+		  "+1 < . seq=1 ack=1 win=1000 ts=123:$ sack=1449:7241\n"
+		  "+1 < . seq=1 ack=1 win=1000 ts=124:$ sack=1449:8689\n"
+		  /* pipe below cwnd (= ssthresh = 7240): new data */
+		  "+1 < . seq=1 ack=1 win=1000 ts=125:$ sack=1449:10137\n" SEG("+0", 14481)
+		  "+1 < . seq=1 ack=1 win=1000 ts=126:$ sack=1449:11585\n" SEG("+0", 15929)
+		  "+1 < . seq=1 ack=11585 win=1000 ts=127:$\n" SEG("+0", 17377)
+		  "+0 expect counter sack_recoveries 1\n"
+		  "+0 expect counter retrans_segs 1\n"
+		  /* all acknowledged: recovery ends, cwnd = 2 MSS */
+		  "+10 < . seq=1 ack=18825 win=1000 ts=130:$\n" SEG("+0", 18825) SEG("+0", 20273)
+		  "+10 < . seq=1 ack=21721 win=1000 ts=140:$\n" SEG("+0", 21721) SEG("+0", 23169) SEG("+0", 24617)
+		  "+10 < . seq=1 ack=26065 win=1000 ts=150:$\n" SEG("+0", 26065)
+		  "+0 > P. seq=27513 len=1448\n"
+		  "+10 < . seq=1 ack=28961 win=1000 ts=160:$\n");
+}
+
+Test(data, zero_window_probes)
+{
+	run(NULL, PRELUDE "+0 app send 1000\n"
+			  "+0 > P. seq=1 len=1000\n"
+			  "+10 < . seq=1 ack=1001 win=0 ts=120:$\n"
+			  "+0 app send 500\n"
+			  "220 > . seq=1001 len=1\n"
+			  "+5 < . seq=1 ack=1001 win=0 ts=130:$\n"
+			  "620 > . seq=1001 len=1\n"
+			  "+5 < . seq=1 ack=1001 win=0 ts=140:$\n"
+			  "1420 > . seq=1001 len=1\n"
+			  /* window opens: the data follows at once */
+			  "+5 < . seq=1 ack=1001 win=1000 ts=150:$\n"
+			  "+0 > P. seq=1001 len=500\n"
+			  "+5 < . seq=1 ack=1501 win=1000 ts=160:$\n"
+			  "+0 expect counter zwin_probes 3\n"
+			  "+0 expect counter rto_expired 0\n");
+}
+
+Test(data, zero_window_probe_accepted_byte)
+{
+	run(NULL, PRELUDE "+0 app send 1000\n"
+			  "+0 > P. seq=1 len=1000\n"
+			  "+10 < . seq=1 ack=1001 win=0 ts=120:$\n"
+			  "+0 app send 500\n"
+			  "220 > . seq=1001 len=1\n"
+			  /* the peer took the probe byte and opened */
+			  "+5 < . seq=1 ack=1002 win=1000 ts=130:$\n"
+			  "+0 > P. seq=1002 len=499\n"
+			  "+5 < . seq=1 ack=1501 win=1000 ts=140:$\n");
+}
+
+Test(data, receiver_sack_blocks)
+{
+	run(NULL, PRELUDE "+10 < . seq=1001 ack=1 len=1000 win=1000 ts=120:$\n"
+			  "+0 > . ack=1 sack=1001:2001\n"
+			  "+1 < . seq=3001 ack=1 len=1000 win=1000 ts=121:$\n"
+			  "+0 > . ack=1 sack=3001:4001,1001:2001\n"
+			  /* duplicate of a held segment: still SACKed */
+			  "+1 < . seq=1001 ack=1 len=1000 win=1000 ts=122:$\n"
+			  "+0 > . ack=1 sack=1001:2001,3001:4001\n"
+			  "+1 < . seq=1 ack=1 len=1000 win=1000 ts=123:$\n"
+			  "+0 > . ack=2001 sack=3001:4001\n"
+			  "+1 < . seq=2001 ack=1 len=1000 win=1000 ts=124:$\n"
+			  "+0 > . ack=4001 nosack\n"
+			  "+0 expect rcvd 4000\n"
+			  "+0 expect counter ooo_segs 3\n");
+}
+
+static void small_rcvbuf(struct sl_tcp_conf *c)
+{
+	c->rcvbuf = 4096;
+}
+
+Test(data, receive_window_backpressure)
+{
+	run(small_rcvbuf, "0 app listen\n"
+			  "0 < S seq=0 win=65535 mss=1460 ws=7\n"
+			  "0 > S. seq=0 ack=1 win=4096 ws=0\n"
+			  "+10 < . seq=1 ack=1 win=1000\n"
+			  "+0 expect event accept\n"
+			  "+0 app manual\n"
+			  "+10 < . seq=1 ack=1 len=1460 win=1000\n"
+			  "+0 < . seq=1461 ack=1 len=1460 win=1000\n"
+			  "+0 > . ack=2921 win=1176\n"
+			  "+0 < P. seq=2921 ack=1 len=1176 win=1000\n"
+			  "+40 > . ack=4097 win=0\n"
+			  /* data beyond the window is not accepted */
+			  "+10 < . seq=4097 ack=1 len=100 win=1000\n"
+			  "+0 > . ack=4097 win=0\n"
+			  "+0 expect rcvd 4096\n"
+			  "+0 app consume 1000\n"
+			  "+0 app consume 3096\n"
+			  "+0 > . ack=4097 win=4096\n"
+			  "+1 < . seq=4097 ack=1 len=100 win=1000\n"
+			  "+0 expect rcvd 4196\n"
+			  "+40 > . ack=4197\n");
+}
+
+static void small_sndbuf(struct sl_tcp_conf *c)
+{
+	c->sndbuf = 4000;
+}
+
+Test(data, send_limit_and_writable)
+{
+	run(small_sndbuf, PRELUDE "+0 app send 4000\n"
+				  "+0 > . seq=1 len=1448\n"
+				  "+0 > . seq=1449 len=1448\n"
+				  "+0 > P. seq=2897 len=1104\n"
+				  "+0 app send_eagain 10\n"
+				  "+10 < . seq=1 ack=2897 win=1000 ts=120:$\n"
+				  "+0 expect writable 1\n"
+				  /* Nagle: the 1104-byte segment is still unacked */
+				  "+0 app send 10\n"
+				  "+10 < . seq=1 ack=4001 win=1000 ts=125:$\n"
+				  "+0 > P. seq=4001 len=10\n"
+				  "+10 < . seq=1 ack=4011 win=1000 ts=130:$\n");
+}
+
+Test(data, nagle_and_nodelay)
+{
+	run(NULL, PRELUDE "+0 app send 100\n"
+			  "+0 > P. seq=1 len=100\n"
+			  "+0 app send 100\n"
+			  "+10 < . seq=1 ack=101 win=1000 ts=120:$\n"
+			  "+0 > P. seq=101 len=100\n"
+			  "+0 app nodelay\n"
+			  "+0 app send 50\n"
+			  "+0 > P. seq=201 len=50\n"
+			  "+10 < . seq=1 ack=251 win=1000 ts=130:$\n");
+}
+
+Test(data, paws_drops_old_timestamp)
+{
+	run(NULL, PRELUDE "+10 < P. seq=1 ack=1 len=100 win=1000 ts=500:$\n"
+			  "+0 > . ack=101\n"
+			  "+10 < P. seq=101 ack=1 len=100 win=1000 ts=400:$\n"
+			  "+0 > . ack=101\n"
+			  "+0 expect counter paws_drops 1\n"
+			  "+0 expect rcvd 100\n");
+}
