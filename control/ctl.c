@@ -505,6 +505,9 @@ static void resp_err(struct resp *r, const struct sl_err *e)
 {
 	r->status = e->status;
 	r->body = json_pack("{s:s, s:s, s:s}", "error", e->error, "path", e->path, "detail", e->detail);
+	if (!r->body)   /* a detail quoting invalid UTF-8 input */
+		r->body = json_pack("{s:s, s:s, s:s}", "error", e->error, "path", "", "detail",
+				    "(detail not representable as UTF-8)");
 }
 
 static void resp_errf(struct resp *r, int status, const char *error, const char *detail)

@@ -1316,15 +1316,17 @@ int sl_txn_op(struct sl_txn *t, enum sl_op op, int type, const char *id, json_t 
 	const char *uuid = jstr(data, "uuid", NULL);
 	struct sl_node *other = txn_by_name(t, type, name);
 	if (other && other != n) {
-		json_decref(data);
 		jpath(p2, sizeof(p2), path, "name");
-		return sl_err_set(e, 409, "conflict", p2, "%s \"%.200s\" already exists", sl_types[type].name, name);
+		sl_err_set(e, 409, "conflict", p2, "%s \"%.200s\" already exists", sl_types[type].name, name);
+		json_decref(data);
+		return -1;
 	}
 	if (op == SL_OP_CREATE) {
 		if (uuid && (!valid_uuid(type, uuid) || sl_hmap_get(&m->by_uuid, uuid))) {
-			json_decref(data);
 			jpath(p2, sizeof(p2), path, "uuid");
-			return sl_err_set(e, 409, "conflict", p2, "uuid \"%.100s\" is malformed or already in use", uuid);
+			sl_err_set(e, 409, "conflict", p2, "uuid \"%.100s\" is malformed or already in use", uuid);
+			json_decref(data);
+			return -1;
 		}
 		n = calloc(1, sizeof(*n));
 		if (!n || slot_alloc(m, type, n)) {

@@ -1,0 +1,28 @@
+/* Helpers shared by the control unit tests: a control instance in a temp dir, in-process requests. */
+#ifndef CTL_TEST_UTIL_H
+#define CTL_TEST_UTIL_H
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "sl_control.h"
+
+struct tctl {
+	struct sl_ctl *c;
+	char dir[128];
+	char state[160];
+	char sock[160];
+	struct sl_gen *gen;        /* last published */
+	unsigned n_published;
+};
+
+/* Creates a temp dir and a control instance over it; aborts the test on failure. */
+void tctl_init(struct tctl *t);
+/* Re-opens the same state dir (restart). Returns false and fills err when start-up is refused. */
+bool tctl_restart(struct tctl *t, char *err, size_t errlen);
+void tctl_fini(struct tctl *t);
+/* Sends a request; returns the HTTP status and (if out) the parsed JSON body. */
+int treq(struct tctl *t, const char *method, const char *target, const char *body, json_t **out);
+int treq_if(struct tctl *t, const char *method, const char *target, const char *if_match, const char *body,
+	    json_t **out);
+char *slurp(const char *path);
+#endif
