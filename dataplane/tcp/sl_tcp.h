@@ -153,7 +153,7 @@ struct sl_tcp_counters {
 	uint64_t conn_reset, conn_timeout, conn_closed;
 	uint64_t retrans_segs, rto_expired, fast_retrans, sack_recoveries, dupacks_in;
 	uint64_t ooo_segs, ooo_drops, dup_data, rcv_wnd_drops;
-	uint64_t challenge_acks, challenge_ack_limited, paws_drops, bad_acks;
+	uint64_t challenge_acks, challenge_ack_limited, paws_drops, bad_acks, oow_acks_limited;
 	uint64_t syn_in, syn_drops, syncookies_sent, syncookies_ok, syncookies_bad;
 	uint64_t mss_floored, mss_refused;
 	uint64_t tw_entered, tw_overflow, tw_reuse, tw_expired;

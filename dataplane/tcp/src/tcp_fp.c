@@ -361,7 +361,10 @@ static uint32_t send_seg(struct sl_tcp_conn *c, uint32_t seq, uint32_t len, uint
 
 static void send_ack(struct sl_tcp_conn *c)
 {
-	send_seg(c, c->snd_nxt, 0, SL_TCP_ACK);
+	/* snd_max, not snd_nxt: after an RTO rewinds snd_nxt the peer has
+	 * already seen up to snd_max and would find a lower seq unacceptable
+	 * (the two sides would then trade duplicate ACKs forever) */
+	send_seg(c, c->snd_max, 0, SL_TCP_ACK);
 }
 
 static void send_rst(struct sl_tcp_conn *c)
@@ -1199,6 +1202,15 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 		ok = (SEQ_GEQ(seq, c->rcv_nxt) && SEQ_LT(seq, c->rcv_nxt + rwnd)) ||
 		     (SEQ_GEQ(seq + slen - 1, c->rcv_nxt) && SEQ_LT(seq + slen - 1, c->rcv_nxt + rwnd));
 	if (!ok) {
+		if (!plen && !(fl & (SL_TCP_SYN | SL_TCP_FIN | SL_TCP_RST))) {
+			/* a pure ACK out of the window: answer at most every 500 ms,
+			 * which breaks ACK loops with a confused peer (as Linux) */
+			if (c->last_oow_ack_us && st->now_us - c->last_oow_ack_us < 500000) {
+				st->cnt.oow_acks_limited++;
+				return;
+			}
+			c->last_oow_ack_us = st->now_us;
+		}
 		if (!(fl & SL_TCP_RST)) {
 			if (SEQ_LT(seq, c->rcv_nxt))
 				st->cnt.dup_data++;

@@ -97,7 +97,7 @@ struct sl_tcp_conn {
 
 	/* timer deadlines in us; 0 = off */
 	uint64_t t_rtx, t_delack, t_keep, t_misc;
-	uint64_t last_rx_us, last_data_rx_us;
+	uint64_t last_rx_us, last_data_rx_us, last_oow_ack_us;
 	uint64_t retrans;
 };
 

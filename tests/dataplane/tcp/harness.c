@@ -124,6 +124,7 @@ static int pd_tx(void *arg, const struct sl_tcp_seg_out *o)
 	cr_assert_eq(c->parsed.ack, o->h.ack);
 	cr_assert_eq(c->parsed.flags, o->h.flags);
 	cr_assert(o->csum_flags & SL_TCP_CSUM_NEEDED);
+	free(c->payload);
 	c->payload = malloc(o->payload_len + 1);
 	uint32_t got = 0;
 	for (unsigned i = 0; i < o->n_iov; i++) {
@@ -279,7 +280,7 @@ static const struct {
 	C(no_conn), C(active_opens), C(passive_opens), C(established), C(conn_refused), C(accept_refused),
 	C(conn_reset), C(conn_timeout), C(conn_closed), C(retrans_segs), C(rto_expired), C(fast_retrans),
 	C(sack_recoveries), C(dupacks_in), C(ooo_segs), C(ooo_drops), C(dup_data), C(rcv_wnd_drops),
-	C(challenge_acks), C(challenge_ack_limited), C(paws_drops), C(bad_acks), C(syn_in), C(syn_drops),
+	C(challenge_acks), C(challenge_ack_limited), C(paws_drops), C(bad_acks), C(oow_acks_limited), C(syn_in), C(syn_drops),
 	C(syncookies_sent), C(syncookies_ok), C(syncookies_bad), C(mss_floored), C(mss_refused),
 	C(tw_entered), C(tw_overflow), C(tw_reuse), C(tw_expired), C(delayed_acks), C(quick_acks),
 	C(zwin_probes), C(keepalive_probes), C(keepalive_timeouts),
