@@ -43,8 +43,19 @@ vip_case() { # tag
 	sleep 0.5
 	check "$tag: ping VIP $VIP from sl-cli" in_cli ping -c 3 -i 0.2 -W 2 $VIP
 	check "$tag: arping VIP $VIP from sl-cli answered by fe0's MAC" arping_mac $SL_NS_CLI cli0 $VIP "$FE_MAC"
-	api DELETE /api/virtualservice/it-l2l3-vip >/dev/null 2>&1 ||
-		api DELETE "/api/virtualservice?name=it-l2l3-vip" >/dev/null 2>&1 || true
+	local uuid out
+	uuid=$($PY -c 'import json,sys; print(json.loads(sys.argv[1]).get("uuid", ""))' "$body" 2>/dev/null)
+	if out=$(api DELETE "/api/virtualservice/${uuid:-it-l2l3-vip}" 2>&1); then
+		ok "$tag: VS deleted through the control API"
+		sleep 0.5
+		if in_cli ping -c 2 -i 0.2 -W 1 $VIP >/dev/null 2>&1; then
+			not_ok "$tag: VIP $VIP no longer answers once its VS is deleted"
+		else
+			ok "$tag: VIP $VIP no longer answers once its VS is deleted"
+		fi
+	else
+		not_ok "$tag: VS deleted through the control API" "$out"
+	fi
 }
 
 run_config() { # workers [pmd]
