@@ -164,6 +164,7 @@ int sl_persist_load(struct sl_persist *p, const char *dir, json_t **objs, uint64
 	}
 	*records = json_array();
 	snprintf(path, sizeof(path), "%s/journal", dir);
+	len = 0; /* a missing journal is empty, not as long as the snapshot */
 	buf = read_file(path, &len, &rc);
 	if (!buf && rc != -ENOENT) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
