@@ -1017,6 +1017,14 @@ static int sem_vs(struct sl_txn *t, struct sl_txn_ent *te, struct sl_err *e)
 	if (c->pool && c->poolgroup)
 		return sem_err(e, 422, "incompatible", te, "pool_group_ref", "pool_ref and pool_group_ref are exclusive");
 	c->n_certs = (uint32_t)json_array_size(json_object_get(d, "ssl_key_and_certificate_refs"));
+	{
+		json_t *fcl = json_object_get(json_object_get(d, "analytics_policy"), "full_client_logs");
+		json_t *thr = json_object_get(fcl, "throttle");
+
+		c->log_queries = json_is_true(json_object_get(fcl, "enabled"));
+		c->log_throttle = json_is_integer(thr) && json_integer_value(thr) > 0 ?
+			(uint32_t)json_integer_value(thr) : 0;
+	}
 
 	static const char *const lists[] = { "http_policies", "vs_datascripts" };
 	for (int k = 0; k < 2; k++) {

@@ -102,6 +102,8 @@ struct sl_cc_vs {
 	uint32_t n_domains;
 	char **domains;                      /* lower-cased vh_domain_name */
 	uint32_t n_certs;
+	bool log_queries;                    /* analytics_policy.full_client_logs.enabled */
+	uint32_t log_throttle;               /* ...throttle: records/s for the VS, 0 = all */
 };
 struct sl_cc_pool {
 	uint8_t lb_algorithm, lb_hash;

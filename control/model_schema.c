@@ -344,8 +344,14 @@ static const struct sl_fdef dns_rec_f[] = {
 	F_BOOL("wildcard_match"), F_BOOL("delegated"), F_STR("description", false, 1024), F_STR("ptr_name", false, 253),
 	F_END
 };
+/* Avi: full_client_logs{enabled, duration (minutes, 0 = forever), throttle
+ * (logs per second for the VS, 0 = no throttle)}. duration is accepted and
+ * not enforced: logging stays on until the policy changes. */
+static const struct sl_fdef full_client_logs_f[] = {
+	F_BOOL("enabled"), F_INT("duration", false, 0, 1000000), F_INT("throttle", false, 0, 1000000), F_END
+};
 static const struct sl_fdef analytics_f[] = {
-	F_OPAQUE("full_client_logs"), F_OPAQUE("metrics_realtime_update"), F_OPAQUE("client_insights"),
+	F_OBJ("full_client_logs", false, full_client_logs_f), F_OPAQUE("metrics_realtime_update"), F_OPAQUE("client_insights"),
 	F_BOOL("all_headers"), F_END
 };
 static const struct sl_fdef vs_f[] = {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,17 +196,18 @@ struct metrics_ctx {
 	int rc;
 };
 
-static void metric_line(void *arg, const char *name, uint64_t v)
+__attribute__((format(printf, 2, 3)))
+static void metric_printf(struct metrics_ctx *m, const char *fmt, ...)
 {
-	struct metrics_ctx *m = arg;
-	char line[160];
+	char line[512];
+	va_list ap;
 	int n;
 
-	if (!strncmp(name, "drop_", 5))
-		n = snprintf(line, sizeof(line), "sluice_drops_total{reason=\"%s\"} %lu\n", name + 5,
-			     (unsigned long)v);
-	else
-		n = snprintf(line, sizeof(line), "sluice_%s_total %lu\n", name, (unsigned long)v);
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) || m->rc)
+		return;
 	if (*m->len + (size_t)n + 1 > *m->cap) {
 		size_t cap = (*m->cap ? *m->cap : 4096) * 2 + (size_t)n;
 		char *nb = realloc(*m->buf, cap);
@@ -221,6 +223,40 @@ static void metric_line(void *arg, const char *name, uint64_t v)
 	*m->len += (size_t)n;
 }
 
+static void metric_line(void *arg, const char *name, uint64_t v)
+{
+	if (!strncmp(name, "drop_", 5))
+		metric_printf(arg, "sluice_drops_total{reason=\"%s\"} %lu\n", name + 5, (unsigned long)v);
+	else
+		metric_printf(arg, "sluice_%s_total %lu\n", name, (unsigned long)v);
+}
+
+/* VS names are validated by control to a safe character set, so they go
+ * into label values as they are. */
+static void dns_metrics(struct metrics_ctx *m)
+{
+	static const char *rc[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
+	const struct sl_gen *g = sl_eng.gen;
+	struct sl_dns_stats t;
+
+	for (uint32_t i = 0; g && i < g->n_vs; i++) {
+		const struct sl_gen_vs *vs = &g->vs[i];
+
+		if (vs->app_type != SL_APP_DNS)
+			continue;
+		dns_stats_sum(vs->slot, &t);
+		metric_printf(m, "sluice_dns_queries_total{vs=\"%s\"} %lu\n", vs->name, (unsigned long)t.queries);
+		metric_printf(m, "sluice_dns_dropped_total{vs=\"%s\"} %lu\n", vs->name, (unsigned long)t.drops);
+		for (unsigned r = 0; r < 6; r++)
+			metric_printf(m, "sluice_dns_responses_total{vs=\"%s\",rcode=\"%s\"} %lu\n", vs->name,
+				      rc[r], (unsigned long)t.rcode[r]);
+		metric_printf(m, "sluice_dns_truncated_total{vs=\"%s\"} %lu\n", vs->name,
+			      (unsigned long)t.truncated);
+		metric_printf(m, "sluice_dns_gslb_answers_total{vs=\"%s\"} %lu\n", vs->name,
+			      (unsigned long)t.gslb);
+	}
+}
+
 static int hook_metrics(void *arg, char **buf, size_t *len, size_t *cap)
 {
 	struct metrics_ctx m = { buf, len, cap, 0 };
@@ -229,6 +265,7 @@ static int hook_metrics(void *arg, char **buf, size_t *len, size_t *cap)
 	(void)arg;
 	sl_stats_sum(&sl_eng, -1, &s);
 	sl_stats_visit(&s, metric_line, &m);
+	dns_metrics(&m);
 	return m.rc;
 }
 
