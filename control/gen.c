@@ -32,6 +32,17 @@ static inline uint32_t mix32(uint32_t x)
 	return x;
 }
 
+/* The committed name is cached on the node; only staged versions need a JSON lookup. */
+static void copy_name(char *dst, size_t cap, const struct sl_node *n)
+{
+	const char *s = n->in_txn ? sl_node_name(n) : n->name;
+	size_t l = s ? strlen(s) : 0;
+	if (l >= cap)
+		l = cap - 1;
+	memcpy(dst, s, l);
+	dst[l] = 0;
+}
+
 static uint32_t pow2_at_least(uint32_t n)
 {
 	uint32_t c = 8;
@@ -209,7 +220,7 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 		struct sl_node *n = m->slots[SL_T_POOL][s];
 		struct sl_cc_pool *c = sl_node_view(n)->cc;
 		struct sl_gen_pool *p = &g->pools[pool_map[s]];
-		snprintf(p->name, sizeof(p->name), "%s", sl_node_name(n));
+		copy_name(p->name, sizeof(p->name), n);
 		p->lb_algorithm = c->lb_algorithm;
 		p->lb_hash = c->lb_hash;
 		p->enabled = c->enabled;
@@ -243,7 +254,7 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 		struct sl_node *n = m->slots[SL_T_POOLGROUP][s];
 		struct sl_cc_pg *c = sl_node_view(n)->cc;
 		struct sl_gen_poolgroup *pg = &g->poolgroups[pg_map[s]];
-		snprintf(pg->name, sizeof(pg->name), "%s", sl_node_name(n));
+		copy_name(pg->name, sizeof(pg->name), n);
 		pg->first_member = g->n_pg_members;
 		pg->n_members = c->n;
 		for (uint32_t k = 0; k < c->n; k++) {
@@ -281,7 +292,7 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 		struct sl_cc_vs *c = sl_node_view(n)->cc;
 		uint32_t idx = g->vs_by_slot[s];
 		struct sl_gen_vs *gv = &g->vs[idx];
-		snprintf(gv->name, sizeof(gv->name), "%s", sl_node_name(n));
+		copy_name(gv->name, sizeof(gv->name), n);
 		gv->slot = s;
 		gv->app_type = c->app_type;
 		gv->proto = c->proto;
@@ -296,6 +307,8 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 		gv->poolgroup_idx = c->poolgroup ? pg_map[c->poolgroup->slot] : SL_GEN_NONE;
 		gv->parent_idx = c->parent ? g->vs_by_slot[c->parent->slot] : SL_GEN_NONE;
 		gv->n_certs = c->n_certs;
+		gv->log_queries = c->log_queries;
+		gv->log_throttle = c->log_throttle;
 		for (uint32_t k = 0; k < c->n_listeners; k++) {
 			g->listeners[g->n_listeners] = c->listeners[k];
 			g->listeners[g->n_listeners].vs_idx = idx;
