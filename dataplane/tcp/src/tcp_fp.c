@@ -1083,6 +1083,28 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 }
 
 /* ------------------------------------------------------------ conn input */
+/* RTT of the handshake: from the echoed timestamp, or (Karn) from the clock
+ * when our SYN / SYN-ACK went out only once. */
+static void handshake_rtt(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h)
+{
+	struct sl_tcp_stack *st = c->st;
+	if (c->ts_ok && h->opts.has_ts && h->opts.ts_ecr) {
+		uint32_t d = ts_clock(st, c->ts_off) - h->opts.ts_ecr;
+		if (d < 60000)
+			rtt_sample(c, d * 1000);
+	} else if (c->rtt_timing) {
+		rtt_sample(c, (uint32_t)(st->now_us - c->rtt_start_us));
+	}
+	c->rtt_timing = false;
+}
+
+static void syn_timing(struct sl_tcp_conn *c)
+{
+	c->rtt_timing = true;
+	c->rtt_seq = c->iss + 1;
+	c->rtt_start_us = c->st->now_us;
+}
+
 static void conn_establish(struct sl_tcp_conn *c)
 {
 	c->state = SL_TCP_ESTABLISHED;
@@ -1149,6 +1171,7 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 			c->max_sndwnd = c->snd_wnd;
 			c->snd_wl1 = seq;
 			c->snd_wl2 = h->ack;
+			handshake_rtt(c, h);
 			conn_establish(c);
 			st->cnt.active_opens++;
 			c->ack_now = true;
@@ -1285,11 +1308,7 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 		c->max_sndwnd = c->snd_wnd;
 		c->snd_wl1 = seq;
 		c->snd_wl2 = h->ack;
-		if (c->ts_ok && h->opts.has_ts && h->opts.ts_ecr) {
-			uint32_t d = ts_clock(st, c->ts_off) - h->opts.ts_ecr;
-			if (d < 60000)
-				rtt_sample(c, d * 1000);
-		}
+		handshake_rtt(c, h);
 		conn_establish(c);
 		if (c->passive) {
 			passive_accept(c);
@@ -1575,6 +1594,7 @@ static void syn_to_listener(struct sl_tcp_stack *st, struct sl_tcp_listener *l, 
 	ft_insert(st, lip, c->lport, rip, c->rport, (uint32_t)(c - st->conns));
 	c->in_ft = true;
 	send_seg(c, c->iss, 0, SL_TCP_SYN | SL_TCP_ACK);
+	syn_timing(c);
 	c->t_rtx = st->now_us + c->rto_us;
 	conn_timer_update(c);
 }
@@ -1920,6 +1940,7 @@ struct sl_tcp_conn *sl_tcp_connect(struct sl_tcp_stack *st, uint32_t lip, uint32
 	/* rcv_wscale is what we offer; negotiate() resets it if the peer declines */
 	c->rcv_wscale = st->our_wscale;
 	send_seg(c, c->iss, 0, SL_TCP_SYN);
+	syn_timing(c);
 	c->rcv_wscale = 0;
 	c->t_rtx = st->now_us + c->rto_us;
 	conn_timer_update(c);
