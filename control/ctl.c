@@ -52,6 +52,7 @@ struct sl_ctl {
 	struct sl_model m;
 	struct sl_persist ps;
 	struct sl_gen *own_gen;          /* only without a publish hook */
+	struct sl_gen *cur_gen;          /* last published; alive until the next one is published */
 	uint64_t published;
 	struct timespec started;
 	/* health table */
@@ -62,6 +63,7 @@ struct sl_ctl {
 	uint32_t hround, hnext, *hfree, hnfree;
 	/* counters */
 	uint64_t n_requests, n_applies, n_rejects, apply_us_sum, apply_us_max;
+	size_t snapshot_min;
 };
 
 static uint64_t now_ms(void)
@@ -164,6 +166,7 @@ static void publish(struct sl_ctl *c, struct sl_gen *g)
 			fprintf(stderr, "sluice: control: publish of generation %llu failed: %s\n", (unsigned long long)g->id,
 				strerror(-rc));
 			sl_gen_free(g);
+			c->cur_gen = NULL;   /* the engine keeps the old one; do not patch from it any more */
 			return;
 		}
 	} else {
@@ -171,6 +174,7 @@ static void publish(struct sl_ctl *c, struct sl_gen *g)
 		c->own_gen = g;
 	}
 	c->published = g->id;
+	c->cur_gen = g;
 }
 
 static int apply_txn(struct sl_ctl *c, struct sl_txn *t, bool persist, struct sl_err *e)
@@ -183,7 +187,7 @@ static int apply_txn(struct sl_ctl *c, struct sl_txn *t, bool persist, struct sl
 		goto fail;
 	}
 	struct sl_gen_build_ctx bc = { c->n_workers, c->health, health_slot, c };
-	struct sl_gen *g = sl_gen_build(&c->m, t->gen, &bc, e);
+	struct sl_gen *g = sl_gen_build(&c->m, t->gen, &bc, c->cur_gen, t, e);
 	if (!g)
 		goto fail;
 	if (persist) {
@@ -199,7 +203,10 @@ static int apply_txn(struct sl_ctl *c, struct sl_txn *t, bool persist, struct sl
 	sl_txn_commit(t);
 	health_sweep(c);
 	publish(c, g);
-	if (persist && c->ps.journal_bytes > (c->ps.snapshot_bytes > (1u << 20) ? c->ps.snapshot_bytes : (1u << 20))) {
+	/* compact when the journal outgrows twice the snapshot (and a floor), so replay stays cheap while a
+	   big macro does not pay for writing its bytes twice */
+	size_t thr = 2 * c->ps.snapshot_bytes > c->snapshot_min ? 2 * c->ps.snapshot_bytes : c->snapshot_min;
+	if (persist && c->ps.journal_bytes > thr) {
 		json_t *objs = sl_model_dump(&c->m);
 		int rc = sl_persist_snapshot(&c->ps, objs, c->m.gen);
 		json_decref(objs);
@@ -309,7 +316,7 @@ static int load_state(struct sl_ctl *c, char *err, size_t errlen)
 	c->hround++;
 	health_prepare(c);
 	struct sl_gen_build_ctx bc = { c->n_workers, c->health, health_slot, c };
-	struct sl_gen *g = sl_gen_build(&c->m, c->m.gen, &bc, &e);
+	struct sl_gen *g = sl_gen_build(&c->m, c->m.gen, &bc, NULL, NULL, &e);
 	if (!g) {
 		snprintf(err, errlen, "%s: cannot compile the stored configuration: %s: %s", c->state_dir, e.path, e.detail);
 		return -EINVAL;
@@ -387,6 +394,9 @@ struct sl_ctl *sl_ctl_create(const struct sl_ctl_conf *conf, const struct sl_ctl
 	if (hooks)
 		c->hooks = *hooks;
 	c->hfree = malloc(SL_MAX_HEALTH * sizeof(uint32_t));
+	c->snapshot_min = 16u << 20;
+	if (getenv("SLUICE_SNAPSHOT_MIN_BYTES"))
+		c->snapshot_min = (size_t)strtoull(getenv("SLUICE_SNAPSHOT_MIN_BYTES"), NULL, 10);
 	memset(c->health, 1, sizeof(c->health));
 	sl_hmap_init(&c->hslots);
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
@@ -548,7 +558,10 @@ static void send_resp(struct sl_ctl *c, struct conn *cn, struct resp *r, bool he
 	size_t blen = r->text_len;
 	const char *ctype = "text/plain; version=0.0.4";
 	if (r->body) {
-		body = json_dumps(r->body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		/* pretty for people, compact for bulk answers (a 10,000-VS macro echoes megabytes) */
+		json_t *res = json_is_array(r->body) ? r->body : json_object_get(r->body, "results");
+		size_t flags = json_array_size(res) > 64 ? JSON_COMPACT : JSON_INDENT(2);
+		body = json_dumps(r->body, flags | JSON_PRESERVE_ORDER);
 		blen = body ? strlen(body) : 0;
 		ctype = "application/json";
 		if (body) {

@@ -137,6 +137,8 @@ void sl_gen_free(struct sl_gen *g)
 	free(g->lst_hash);
 	free(g->sni_hash);
 	free(g->sni_names);
+	free(g->pool_by_slot);
+	free(g->pg_by_slot);
 	free(g);
 }
 
@@ -187,13 +189,173 @@ static int compile_dns(struct sl_model *m, struct sl_gen *g, const struct sl_gen
 }
 #endif
 
-struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen_build_ctx *bc, struct sl_err *e)
+static void fill_pool(struct sl_gen *g, struct sl_node *n, struct sl_gen_pool *p, bool place_servers)
 {
-	struct sl_gen *g = calloc(1, sizeof(*g));
-	uint32_t *pool_map = calloc(m->n_slots[SL_T_POOL] + 1, sizeof(uint32_t));
-	uint32_t *pg_map = calloc(m->n_slots[SL_T_POOLGROUP] + 1, sizeof(uint32_t));
-	if (!g || !pool_map || !pg_map)
+	struct sl_cc_pool *c = sl_node_view(n)->cc;
+	copy_name(p->name, sizeof(p->name), n);
+	p->lb_algorithm = c->lb_algorithm;
+	p->lb_hash = c->lb_hash;
+	p->enabled = c->enabled;
+	p->default_port = c->default_port;
+	if (place_servers) {
+		p->first_server = g->n_servers;
+		g->n_servers += c->n_servers;
+	}
+	p->n_servers = c->n_servers;
+	if (c->n_servers)
+		memcpy(&g->servers[p->first_server], c->servers, c->n_servers * sizeof(*c->servers));
+}
+
+static void fill_pg(struct sl_gen *g, struct sl_node *n, struct sl_gen_poolgroup *pg, bool place)
+{
+	struct sl_cc_pg *c = sl_node_view(n)->cc;
+	copy_name(pg->name, sizeof(pg->name), n);
+	if (place) {
+		pg->first_member = g->n_pg_members;
+		g->n_pg_members += c->n;
+	}
+	pg->n_members = c->n;
+	for (uint32_t k = 0; k < c->n; k++) {
+		struct sl_gen_pg_member *mb = &g->pg_members[pg->first_member + k];
+		mb->pool_idx = g->pool_by_slot[c->pools[k]->slot];
+		mb->ratio = c->ratio[k];
+		mb->priority = c->prio[k];
+	}
+}
+
+static void fill_vs(struct sl_gen *g, struct sl_node *n, struct sl_gen_vs *gv)
+{
+	struct sl_cc_vs *c = sl_node_view(n)->cc;
+	copy_name(gv->name, sizeof(gv->name), n);
+	gv->slot = n->slot;
+	gv->app_type = c->app_type;
+	gv->proto = c->proto;
+	gv->enabled = c->enabled;
+	gv->vs_type = c->vs_type;
+	gv->vip = c->n_vips ? c->vips[0] : 0;
+	gv->port_lo = c->n_listeners ? c->listeners[0].port_lo : 0;
+	gv->port_hi = c->n_listeners ? c->listeners[0].port_hi : 0;
+	gv->pool_idx = c->pool ? g->pool_by_slot[c->pool->slot] : SL_GEN_NONE;
+	gv->poolgroup_idx = c->poolgroup ? g->pg_by_slot[c->poolgroup->slot] : SL_GEN_NONE;
+	gv->parent_idx = c->parent ? g->vs_by_slot[c->parent->slot] : SL_GEN_NONE;
+	gv->n_certs = c->n_certs;
+}
+
+static void *dup_arr(const void *p, size_t n)
+{
+	void *d = malloc(n ? n : 1);
+	if (d && n)
+		memcpy(d, p, n);
+	return d;
+}
+
+/* Whether t only changes objects the generation copies by value, leaving every table's shape (slots,
+ * server and member counts, listeners, SNI names) as in prev. */
+static bool can_patch(struct sl_model *m, const struct sl_gen *prev, const struct sl_txn *t)
+{
+	if (!prev || !t || prev->n_pool_slots != m->n_slots[SL_T_POOL] || prev->n_pg_slots != m->n_slots[SL_T_POOLGROUP])
+		return false;
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct sl_txn_ent *te = &t->ents[i];
+		struct sl_node *n = te->node;
+		int ty = n->type;
+		if (ty != SL_T_VS && ty != SL_T_POOL && ty != SL_T_POOLGROUP)
+			continue;
+		if (n->txn_new || !te->ver || !n->cur)
+			return false;
+		if (ty == SL_T_POOL) {
+			uint32_t idx = prev->pool_by_slot[n->slot];
+			if (idx == SL_GEN_NONE || prev->pools[idx].n_servers != ((struct sl_cc_pool *)te->ver->cc)->n_servers)
+				return false;
+		} else if (ty == SL_T_POOLGROUP) {
+			uint32_t idx = prev->pg_by_slot[n->slot];
+			if (idx == SL_GEN_NONE || prev->poolgroups[idx].n_members != ((struct sl_cc_pg *)te->ver->cc)->n)
+				return false;
+		} else {
+			const struct sl_cc_vs *a = n->cur->cc, *b = te->ver->cc;
+			if (prev->vs_by_slot[n->slot] == SL_GEN_NONE || a->n_listeners != b->n_listeners ||
+			    a->n_domains != b->n_domains || a->parent != b->parent ||
+			    memcmp(a->listeners, b->listeners, a->n_listeners * sizeof(*a->listeners)))
+				return false;
+			for (uint32_t k = 0; k < a->n_domains; k++)
+				if (strcmp(a->domains[k], b->domains[k]))
+					return false;
+		}
+	}
+	return true;
+}
+
+static struct sl_gen *patch_build(struct sl_model *m, uint64_t id, const struct sl_gen_build_ctx *bc,
+				  const struct sl_gen *prev, const struct sl_txn *t, struct sl_err *e)
+{
+	struct sl_gen *g = malloc(sizeof(*g));
+	if (!g)
 		goto nomem;
+	memcpy(g, prev, sizeof(*g));
+	g->id = id;
+	g->health = bc ? bc->health : prev->health;
+	g->vs = dup_arr(prev->vs, (prev->n_vs + 1) * sizeof(*g->vs));
+	g->listeners = dup_arr(prev->listeners, (prev->n_listeners + 1) * sizeof(*g->listeners));
+	g->pools = dup_arr(prev->pools, (prev->n_pools + 1) * sizeof(*g->pools));
+	g->servers = dup_arr(prev->servers, (prev->n_servers + 1) * sizeof(*g->servers));
+	g->poolgroups = dup_arr(prev->poolgroups, (prev->n_poolgroups + 1) * sizeof(*g->poolgroups));
+	g->pg_members = dup_arr(prev->pg_members, (prev->n_pg_members + 1) * sizeof(*g->pg_members));
+	g->vips = dup_arr(prev->vips, (prev->n_vips + 1) * sizeof(*g->vips));
+	g->vip_hash = dup_arr(prev->vip_hash, (prev->vip_mask + 1) * sizeof(*g->vip_hash));
+	g->lst_hash = dup_arr(prev->lst_hash, (prev->lst_mask + 1) * sizeof(*g->lst_hash));
+	g->sni_hash = prev->sni_hash ? dup_arr(prev->sni_hash, (prev->sni_mask + 1) * sizeof(*g->sni_hash)) : NULL;
+	g->sni_names = prev->sni_names ? dup_arr(prev->sni_names, prev->sni_bytes) : NULL;
+	g->pool_by_slot = dup_arr(prev->pool_by_slot, (prev->n_pool_slots + 1) * sizeof(uint32_t));
+	g->pg_by_slot = dup_arr(prev->pg_by_slot, (prev->n_pg_slots + 1) * sizeof(uint32_t));
+	/* DNS databases belong to one generation: never share prev's */
+	for (uint32_t i = 0; g->vs && i < g->n_vs; i++)
+		g->vs[i].app = NULL;
+	if (!g->vs || !g->listeners || !g->pools || !g->servers || !g->poolgroups || !g->pg_members || !g->vips ||
+	    !g->vip_hash || !g->lst_hash || (prev->sni_hash && (!g->sni_hash || !g->sni_names)) || !g->pool_by_slot ||
+	    !g->pg_by_slot)
+		goto nomem;
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct sl_node *n = t->ents[i].node;
+		if (n->type == SL_T_POOL)
+			fill_pool(g, n, &g->pools[g->pool_by_slot[n->slot]], false);
+		else if (n->type == SL_T_POOLGROUP)
+			fill_pg(g, n, &g->poolgroups[g->pg_by_slot[n->slot]], false);
+		else if (n->type == SL_T_VS)
+			fill_vs(g, n, &g->vs[g->vs_by_slot[n->slot]]);
+	}
+#ifdef SL_HAVE_DNS
+	if (compile_dns(m, g, bc, e)) {
+		sl_gen_free(g);
+		return NULL;
+	}
+#else
+	(void)m;
+#endif
+	return g;
+nomem:
+	if (g) {
+		g->n_vs = 0;   /* nothing of ours to free in vs[].app */
+		sl_gen_free(g);
+	}
+	sl_err_set(e, 500, "internal", "", "out of memory while compiling generation");
+	return NULL;
+}
+
+struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen_build_ctx *bc, const struct sl_gen *prev,
+			    const struct sl_txn *t, struct sl_err *e)
+{
+	if (can_patch(m, prev, t))
+		return patch_build(m, id, bc, prev, t, e);
+
+	struct sl_gen *g = calloc(1, sizeof(*g));
+	if (!g)
+		goto nomem;
+	g->pool_by_slot = calloc(m->n_slots[SL_T_POOL] + 1, sizeof(uint32_t));
+	g->pg_by_slot = calloc(m->n_slots[SL_T_POOLGROUP] + 1, sizeof(uint32_t));
+	if (!g->pool_by_slot || !g->pg_by_slot)
+		goto nomem;
+	g->n_pool_slots = m->n_slots[SL_T_POOL];
+	g->n_pg_slots = m->n_slots[SL_T_POOLGROUP];
 	g->id = id;
 	g->health = bc ? bc->health : NULL;
 	for (uint32_t i = 0; i < SL_MAX_VS; i++)
@@ -204,33 +366,19 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 	for (uint32_t s = 0; s < m->n_slots[SL_T_POOL]; s++) {
 		struct sl_node *n = m->slots[SL_T_POOL][s];
 		struct sl_ver *v = n ? sl_node_view(n) : NULL;
-		pool_map[s] = SL_GEN_NONE;
+		g->pool_by_slot[s] = SL_GEN_NONE;
 		if (!v)
 			continue;
-		pool_map[s] = np++;
+		g->pool_by_slot[s] = np++;
 		ns += ((struct sl_cc_pool *)v->cc)->n_servers;
 	}
 	g->pools = calloc(np + 1, sizeof(*g->pools));
 	g->servers = calloc(ns + 1, sizeof(*g->servers));
 	if (!g->pools || !g->servers)
 		goto nomem;
-	for (uint32_t s = 0; s < m->n_slots[SL_T_POOL]; s++) {
-		if (pool_map[s] == SL_GEN_NONE)
-			continue;
-		struct sl_node *n = m->slots[SL_T_POOL][s];
-		struct sl_cc_pool *c = sl_node_view(n)->cc;
-		struct sl_gen_pool *p = &g->pools[pool_map[s]];
-		copy_name(p->name, sizeof(p->name), n);
-		p->lb_algorithm = c->lb_algorithm;
-		p->lb_hash = c->lb_hash;
-		p->enabled = c->enabled;
-		p->default_port = c->default_port;
-		p->first_server = g->n_servers;
-		p->n_servers = c->n_servers;
-		if (c->n_servers)
-			memcpy(&g->servers[g->n_servers], c->servers, c->n_servers * sizeof(*c->servers));
-		g->n_servers += c->n_servers;
-	}
+	for (uint32_t s = 0; s < m->n_slots[SL_T_POOL]; s++)
+		if (g->pool_by_slot[s] != SL_GEN_NONE)
+			fill_pool(g, m->slots[SL_T_POOL][s], &g->pools[g->pool_by_slot[s]], true);
 	g->n_pools = np;
 
 	/* pool groups */
@@ -238,32 +386,19 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 	for (uint32_t s = 0; s < m->n_slots[SL_T_POOLGROUP]; s++) {
 		struct sl_node *n = m->slots[SL_T_POOLGROUP][s];
 		struct sl_ver *v = n ? sl_node_view(n) : NULL;
-		pg_map[s] = SL_GEN_NONE;
+		g->pg_by_slot[s] = SL_GEN_NONE;
 		if (!v)
 			continue;
-		pg_map[s] = ng++;
+		g->pg_by_slot[s] = ng++;
 		nm += ((struct sl_cc_pg *)v->cc)->n;
 	}
 	g->poolgroups = calloc(ng + 1, sizeof(*g->poolgroups));
 	g->pg_members = calloc(nm + 1, sizeof(*g->pg_members));
 	if (!g->poolgroups || !g->pg_members)
 		goto nomem;
-	for (uint32_t s = 0; s < m->n_slots[SL_T_POOLGROUP]; s++) {
-		if (pg_map[s] == SL_GEN_NONE)
-			continue;
-		struct sl_node *n = m->slots[SL_T_POOLGROUP][s];
-		struct sl_cc_pg *c = sl_node_view(n)->cc;
-		struct sl_gen_poolgroup *pg = &g->poolgroups[pg_map[s]];
-		copy_name(pg->name, sizeof(pg->name), n);
-		pg->first_member = g->n_pg_members;
-		pg->n_members = c->n;
-		for (uint32_t k = 0; k < c->n; k++) {
-			struct sl_gen_pg_member *mb = &g->pg_members[g->n_pg_members++];
-			mb->pool_idx = pool_map[c->pools[k]->slot];
-			mb->ratio = c->ratio[k];
-			mb->priority = c->prio[k];
-		}
-	}
+	for (uint32_t s = 0; s < m->n_slots[SL_T_POOLGROUP]; s++)
+		if (g->pg_by_slot[s] != SL_GEN_NONE)
+			fill_pg(g, m->slots[SL_T_POOLGROUP][s], &g->poolgroups[g->pg_by_slot[s]], true);
 	g->n_poolgroups = ng;
 
 	/* virtual services */
@@ -285,37 +420,20 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 	g->listeners = calloc(nl + 1, sizeof(*g->listeners));
 	if (!g->vs || !g->listeners)
 		goto nomem;
+	g->n_vs = nv;
 	for (uint32_t s = 0; s < m->n_slots[SL_T_VS]; s++) {
 		if (g->vs_by_slot[s] == SL_GEN_NONE)
 			continue;
 		struct sl_node *n = m->slots[SL_T_VS][s];
 		struct sl_cc_vs *c = sl_node_view(n)->cc;
 		uint32_t idx = g->vs_by_slot[s];
-		struct sl_gen_vs *gv = &g->vs[idx];
-		copy_name(gv->name, sizeof(gv->name), n);
-		gv->slot = s;
-		gv->app_type = c->app_type;
-		gv->proto = c->proto;
-		gv->enabled = c->enabled;
-		gv->vs_type = c->vs_type;
-		gv->vip = c->n_vips ? c->vips[0] : 0;
-		if (c->n_listeners) {
-			gv->port_lo = c->listeners[0].port_lo;
-			gv->port_hi = c->listeners[0].port_hi;
-		}
-		gv->pool_idx = c->pool ? pool_map[c->pool->slot] : SL_GEN_NONE;
-		gv->poolgroup_idx = c->poolgroup ? pg_map[c->poolgroup->slot] : SL_GEN_NONE;
-		gv->parent_idx = c->parent ? g->vs_by_slot[c->parent->slot] : SL_GEN_NONE;
-		gv->n_certs = c->n_certs;
-		gv->log_queries = c->log_queries;
-		gv->log_throttle = c->log_throttle;
+		fill_vs(g, n, &g->vs[idx]);
 		for (uint32_t k = 0; k < c->n_listeners; k++) {
 			g->listeners[g->n_listeners] = c->listeners[k];
 			g->listeners[g->n_listeners].vs_idx = idx;
 			g->n_listeners++;
 		}
 	}
-	g->n_vs = nv;
 
 	/* listener and VIP tables */
 	qsort(g->listeners, g->n_listeners, sizeof(*g->listeners), cmp_listener);
@@ -358,6 +476,7 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 		uint32_t scap = pow2_at_least(nsni);
 		g->sni_hash = calloc(scap, sizeof(*g->sni_hash));
 		g->sni_names = malloc(sni_bytes);
+		g->sni_bytes = sni_bytes;
 		if (!g->sni_hash || !g->sni_names)
 			goto nomem;
 		g->sni_mask = scap - 1;
@@ -382,20 +501,12 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 	}
 #ifdef SL_HAVE_DNS
 	if (compile_dns(m, g, bc, e)) {
-		free(pool_map);
-		free(pg_map);
 		sl_gen_free(g);
 		return NULL;
 	}
-#else
-	(void)bc;
 #endif
-	free(pool_map);
-	free(pg_map);
 	return g;
 nomem:
-	free(pool_map);
-	free(pg_map);
 	sl_gen_free(g);
 	sl_err_set(e, 500, "internal", "", "out of memory while compiling generation");
 	return NULL;

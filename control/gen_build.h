@@ -10,5 +10,9 @@ struct sl_gen_build_ctx {
 	void *slot_arg;
 };
 
-struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen_build_ctx *bc, struct sl_err *e);
+/* prev/t (both optional): the generation being replaced and the transaction that leads from it to the
+   model's current view. When t only modifies objects in place, prev's tables are copied and patched
+   instead of rebuilt. */
+struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen_build_ctx *bc, const struct sl_gen *prev,
+			    const struct sl_txn *t, struct sl_err *e);
 #endif

@@ -97,6 +97,10 @@ struct sl_gen {
 	uint32_t sni_mask;
 	struct sl_gen_sni *sni_hash;
 	char *sni_names;
+	size_t sni_bytes;
+	uint32_t n_pool_slots, n_pg_slots;
+	uint32_t *pool_by_slot;         /* pool object slot -> index in pools, or SL_GEN_NONE */
+	uint32_t *pg_by_slot;           /* pool group object slot -> index in poolgroups, or SL_GEN_NONE */
 };
 
 bool sl_gen_is_vip(const struct sl_gen *, uint32_t ip_be);

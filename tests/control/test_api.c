@@ -209,6 +209,17 @@ Test(api, generation_tables)
 	cr_expect_eq(g->vs_by_slot[w->slot], (uint32_t)(w - g->vs));
 	const uint32_t *vips;
 	cr_expect_eq(sl_gen_vips(g, &vips), 2);
+	/* in-place changes (patched generation): VS flag, pool servers, pool group ratio */
+	uint64_t before = t.gen->id;
+	cr_expect_eq(req(&t, "PATCH", "/api/virtualservice/web", "{'enabled':false}", NULL), 200);
+	cr_expect_eq(t.gen->id, before + 1);
+	cr_expect(!sl_gen_lookup(t.gen, ip("198.18.0.10"), 6, 80)->enabled);
+	cr_expect(sl_gen_lookup(t.gen, ip("198.18.0.11"), 17, 1000)->enabled);
+	cr_expect_eq(req(&t, "PATCH", "/api/pool/p", "{'servers':[{'ip':{'addr':'198.18.1.7'},'port':7000},{'ip':{'addr':'198.18.1.3'}}]}", NULL), 200);
+	const struct sl_gen_vs *w2 = sl_gen_lookup(t.gen, ip("198.18.0.10"), 6, 80);
+	cr_expect_eq(t.gen->servers[t.gen->pools[w2->pool_idx].first_server].port, 7000);
+	cr_expect_eq(t.gen->servers[t.gen->pools[w2->pool_idx].first_server].ip, ip("198.18.1.7"));
+	cr_expect_str_eq(sl_gen_vh_child(t.gen, w2, "shop.sluice.example", 19)->name, "kid");
 	/* a VsVip address change moves the VS without touching the VS object */
 	cr_expect_eq(req(&t, "PUT", "/api/vsvip/v", "{'vip':[{'ip_address':{'addr':'198.18.0.12'}}]}", NULL), 200);
 	cr_expect(sl_gen_lookup(t.gen, ip("198.18.0.12"), 6, 80) != NULL);

@@ -148,6 +148,35 @@ else
 	not_ok "member marked down through the API is not answered" "PUT /api/gslbservice/it-631/runtime failed"
 fi
 
+gslb_put() { # r1 r2 r3 ttl
+	api PUT /api/gslbservice/it-631 "{\"name\":\"it-631\",\"domain_names\":[\"app.$ZONE\"],\"ttl\":$4,
+	  \"groups\":[{\"name\":\"g\",\"priority\":10,\"algorithm\":\"GSLB_ALGORITHM_ROUND_ROBIN\",\"members\":[
+	  {\"ip\":{\"addr\":\"198.18.3.1\",\"type\":\"V4\"},\"ratio\":$1},
+	  {\"ip\":{\"addr\":\"198.18.3.2\",\"type\":\"V4\"},\"ratio\":$2},
+	  {\"ip\":{\"addr\":\"198.18.3.3\",\"type\":\"V4\"},\"ratio\":$3}]}]}" >/dev/null
+}
+# Weights and TTL change under load: dnsperf must lose nothing.
+printf 'app.%s A\nwww.%s A\n' $ZONE $ZONE >"$TMP/q2"
+in_cli dnsperf -s $VIP -d "$TMP/q2" -l 4 -Q 3000 -c 1 -T 1 >"$TMP/live.out" 2>&1 &
+perf=$!
+fails=0
+for i in $(seq 1 20); do
+	gslb_put $((i % 20 + 1)) $(((i * 7) % 20 + 1)) 1 $((i % 5 + 1)) || fails=$((fails + 1))
+	sleep 0.15
+done
+wait $perf
+if [ $fails -eq 0 ] && grep -q 'Queries lost:         0 ' "$TMP/live.out"; then
+	ok "20 weight/TTL changes through the API under 3000 qps: no query lost"
+else
+	not_ok "20 weight/TTL changes through the API under 3000 qps: no query lost" \
+		"failed PUTs: $fails" "$(grep -E 'Queries (sent|completed|lost)' "$TMP/live.out")"
+fi
+if "${DIG[@]}" app.$ZONE A +noall +answer | grep -qE "^app\.$ZONE\.\s+1\s+IN\s+A"; then
+	ok "the last TTL set through the API (1) is served"
+else
+	not_ok "the last TTL set through the API (1) is served" "$("${DIG[@]}" app.$ZONE A +noall +answer)"
+fi
+
 rt=$(api GET /api/virtualservice/it-dns/runtime 2>&1)
 if $PY -c 'import json,sys; d=json.loads(sys.argv[1]); s=json.dumps(d); assert "\"queries\"" in s and "nxdomain" in s' "$rt" 2>/dev/null; then
 	ok "per-VS DNS counters in /api/virtualservice/it-dns/runtime"

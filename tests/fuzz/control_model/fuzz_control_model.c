@@ -14,6 +14,7 @@ static struct sl_model m;
 static bool inited;
 static unsigned runs;
 static uint8_t health[SL_MAX_HEALTH];
+static struct sl_gen *prev;   /* last committed generation, for the incremental build */
 
 static int slot_fn(void *arg, const char *name, uint32_t ip)
 {
@@ -26,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!inited || ++runs % 512 == 0) {
 		if (inited)
 			sl_model_free(&m);
+		sl_gen_free(prev);
+		prev = NULL;
 		if (sl_model_init(&m))
 			abort();
 		inited = true;
@@ -56,7 +59,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!rc && sl_txn_validate(&t, &e) == 0) {
 		struct sl_gen_build_ctx bc = { 2, health, slot_fn, NULL };
-		struct sl_gen *g = sl_gen_build(&m, t.gen, &bc, &e);
+		struct sl_gen *g = sl_gen_build(&m, t.gen, &bc, prev, &t, &e);
+		/* differential check: the patched generation must equal a full rebuild */
+		struct sl_gen *full = g ? sl_gen_build(&m, t.gen, &bc, NULL, NULL, &e) : NULL;
+		if (g && full) {
+			if (g->n_vs != full->n_vs || g->n_pools != full->n_pools || g->n_servers != full->n_servers ||
+			    g->n_listeners != full->n_listeners || g->n_pg_members != full->n_pg_members)
+				abort();
+			for (uint32_t i = 0; i < g->n_vs; i++) {
+				const struct sl_gen_vs *a = &g->vs[i], *b = &full->vs[i];
+				if (strcmp(a->name, b->name) || a->pool_idx != b->pool_idx || a->enabled != b->enabled ||
+				    a->poolgroup_idx != b->poolgroup_idx || a->app_type != b->app_type || a->vip != b->vip)
+					abort();
+			}
+			if (memcmp(g->servers, full->servers, g->n_servers * sizeof(*g->servers)) ||
+			    memcmp(g->pg_members, full->pg_members, g->n_pg_members * sizeof(*g->pg_members)))
+				abort();
+		}
+		sl_gen_free(full);
 		if (g) {
 			json_t *rec = sl_txn_record(&t);
 			json_decref(rec);
@@ -67,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (!sl_gen_is_vip(g, l->vip) || !sl_gen_lookup(g, l->vip, l->proto, l->port_lo))
 					abort();
 			}
-			sl_gen_free(g);
+			sl_gen_free(prev);
+			prev = g;
 		} else {
 			sl_txn_abort(&t);
 		}
