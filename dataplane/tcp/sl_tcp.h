@@ -120,6 +120,7 @@ struct sl_tcp_conf {
 	uint32_t keepalive_idle_ms, keepalive_intvl_ms; /* 7200000, 75000 */
 	bool keepalive;          /* default for new connections */
 	bool nodelay;            /* default for new connections: Nagle off */
+	uint8_t cc;              /* enum sl_tcp_cc, default for new connections */
 	uint8_t init_cwnd_segs;  /* default 10 (IW10) */
 	uint32_t syncookie_threshold; /* half-open count that switches to cookies (default 256) */
 	uint32_t challenge_ack_limit; /* per second per stack (default 1000) */
@@ -144,6 +145,8 @@ struct sl_tcp_conf {
 };
 
 void sl_tcp_conf_defaults(struct sl_tcp_conf *c);
+
+enum sl_tcp_cc { SL_TCP_CC_NEWRENO = 0, SL_TCP_CC_CUBIC = 1 };
 
 /* ---- per-stack counters (plain uint64, summed on read) ---- */
 struct sl_tcp_counters {
@@ -210,6 +213,8 @@ struct sl_tcp_conn *sl_tcp_connect(struct sl_tcp_stack *st, uint32_t lip, uint32
 void sl_tcp_set_ops(struct sl_tcp_conn *c, const struct sl_tcp_ops *ops, void *uarg);
 void sl_tcp_set_nodelay(struct sl_tcp_conn *c, bool on);
 void sl_tcp_set_keepalive(struct sl_tcp_conn *c, bool on);
+/* Congestion control (enum sl_tcp_cc); -EINVAL for an unknown one. */
+int sl_tcp_set_cc(struct sl_tcp_conn *c, int cc);
 /* Receive window follows sl_tcp_consumed() instead of delivery. */
 void sl_tcp_set_manual_window(struct sl_tcp_conn *c, bool on);
 void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes);
@@ -234,6 +239,7 @@ struct sl_tcp_conn_info {
 	uint32_t snd_mss, cwnd, ssthresh, snd_wnd, rcv_wnd, srtt_us, rto_us;
 	uint8_t snd_wscale, rcv_wscale;
 	bool ts_ok, sack_ok, ws_ok;
+	uint8_t cc;
 	uint64_t retrans;
 };
 void sl_tcp_conn_info(const struct sl_tcp_conn *c, struct sl_tcp_conn_info *ci);

@@ -1,6 +1,7 @@
 /* TCP fast path: segment input, output, timers, application calls.
  * Per-packet code: no allocation, no locks, no logging, no syscalls. */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "tcp_priv.h"
@@ -411,6 +412,7 @@ static struct sl_tcp_conn *conn_alloc(struct sl_tcp_stack *st)
 	c->tn.kind = TN_CONN;
 	c->nodelay = st->conf.nodelay;
 	c->keepalive = st->conf.keepalive;
+	c->cc = st->conf.cc;
 	c->rto_us = st->conf.rto_init_ms * 1000;
 	c->mss = (uint16_t)(st->our_mss);
 	st->n_active++;
@@ -926,12 +928,74 @@ static void rcv_fin(struct sl_tcp_conn *c)
 }
 
 /* ------------------------------------------------------------- ACK handling */
+#define CUBIC_C 0.4
+#define CUBIC_BETA 0.7
+
+/* ssthresh after a congestion event; CUBIC also remembers W_max. */
+static uint32_t cc_ssthresh(struct sl_tcp_conn *c)
+{
+	uint32_t fl = flight(c);
+	if (c->cc == SL_TCP_CC_CUBIC) {
+		/* RFC 9438 4.6, 4.7 (fast convergence) */
+		if (c->cwnd < c->w_max)
+			c->w_max = (uint32_t)(c->cwnd * (1.0 + CUBIC_BETA) / 2.0);
+		else
+			c->w_max = c->cwnd;
+		c->epoch_us = 0;
+		return MAX((uint32_t)(fl * CUBIC_BETA), 2u * c->mss);
+	}
+	return MAX(fl / 2, 2u * c->mss);
+}
+
+/* RFC 9438 4.2-4.4, congestion avoidance, per ACK of `acked` bytes. */
+static void cubic_ca(struct sl_tcp_conn *c, uint32_t acked)
+{
+	double mss = c->mss;
+	uint64_t now = c->st->now_us;
+	if (!c->epoch_us) {
+		c->epoch_us = now;
+		c->w_est = c->cwnd;
+		c->cwnd_acc = 0;
+		if (c->w_max > c->cwnd) {
+			c->k_s = cbrt((c->w_max - c->cwnd) / mss / CUBIC_C);
+		} else {
+			c->k_s = 0;
+			c->w_max = c->cwnd;
+		}
+	}
+	double t = (double)(now - c->epoch_us) / 1e6;
+	double rtt = c->srtt_us ? c->srtt_us / 1e6 : 0.1;
+	double wmax = c->w_max / mss, cw = c->cwnd / mss;
+	double d = t + rtt - c->k_s;
+	double target = CUBIC_C * d * d * d + wmax; /* W_cubic(t + RTT), segments */
+	if (target < cw)
+		target = cw;
+	else if (target > 1.5 * cw)
+		target = 1.5 * cw;
+	/* Reno-friendly estimate, alpha = 3(1 - beta)/(1 + beta) */
+	c->w_est += (3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA)) * acked * mss / c->cwnd;
+	double dn = t - c->k_s;
+	if ((CUBIC_C * dn * dn * dn + wmax) * mss < c->w_est) {
+		if (c->w_est > c->cwnd)
+			c->cwnd = (uint32_t)c->w_est;
+		return;
+	}
+	c->cwnd_acc += (target - cw) / cw * acked;
+	if (c->cwnd_acc >= 1.0) {
+		uint32_t inc = (uint32_t)c->cwnd_acc;
+		c->cwnd += inc;
+		c->cwnd_acc -= inc;
+	}
+}
+
 static void cc_on_newack(struct sl_tcp_conn *c, uint32_t acked)
 {
 	if (c->in_recovery)
 		return;
 	if (c->cwnd < c->ssthresh) {
 		c->cwnd += MIN(acked, (uint32_t)c->mss); /* RFC 5681 (3.1), L = 1 SMSS */
+	} else if (c->cc == SL_TCP_CC_CUBIC) {
+		cubic_ca(c, acked);
 	} else {
 		c->bytes_acked += acked; /* RFC 5681 (3.3) appropriate byte counting */
 		if (c->bytes_acked >= c->cwnd) {
@@ -946,7 +1010,7 @@ static void enter_recovery(struct sl_tcp_conn *c)
 	struct sl_tcp_stack *st = c->st;
 	c->in_recovery = true;
 	c->recover = c->snd_max;
-	c->ssthresh = MAX(flight(c) / 2, 2u * c->mss);
+	c->ssthresh = cc_ssthresh(c);
 	c->high_rxt = c->snd_una;
 	st->cnt.fast_retrans++;
 	c->rec_sack = c->sack_ok && c->n_score;
@@ -1748,7 +1812,7 @@ static void rtx_timeout(struct sl_tcp_conn *c)
 	}
 	/* RFC 5681 (4): loss window; RFC 6675 5.1: forget the scoreboard */
 	if (c->retries == 1)
-		c->ssthresh = MAX(flight(c) / 2, 2u * c->mss);
+		c->ssthresh = cc_ssthresh(c);
 	c->cwnd = c->mss;
 	c->bytes_acked = 0;
 	c->in_recovery = false;
@@ -1976,6 +2040,15 @@ void sl_tcp_set_keepalive(struct sl_tcp_conn *c, bool on)
 	conn_timer_update(c);
 }
 
+int sl_tcp_set_cc(struct sl_tcp_conn *c, int cc)
+{
+	if (cc != SL_TCP_CC_NEWRENO && cc != SL_TCP_CC_CUBIC)
+		return -EINVAL;
+	c->cc = (uint8_t)cc;
+	c->epoch_us = 0;
+	return 0;
+}
+
 void sl_tcp_set_manual_window(struct sl_tcp_conn *c, bool on)
 {
 	c->manual_window = on;
@@ -2131,5 +2204,6 @@ void sl_tcp_conn_info(const struct sl_tcp_conn *c, struct sl_tcp_conn_info *ci)
 	ci->ts_ok = c->ts_ok;
 	ci->sack_ok = c->sack_ok;
 	ci->ws_ok = c->ws_ok;
+	ci->cc = c->cc;
 	ci->retrans = c->retrans;
 }

@@ -79,6 +79,11 @@ struct sl_tcp_conn {
 
 	/* congestion control (RFC 5681 / 6582 / 6675) */
 	uint32_t cwnd, ssthresh, recover, high_rxt, bytes_acked;
+	/* CUBIC (RFC 9438): w_max in bytes, epoch start, K in seconds */
+	uint8_t cc;
+	uint32_t w_max;
+	uint64_t epoch_us;
+	double k_s, w_est, cwnd_acc;
 	struct range score[SL_TCP_SCORE];
 	uint8_t n_score;
 

@@ -70,7 +70,8 @@ struct sl_tcp_stack *sl_tcp_stack_create(const struct sl_tcp_conf *conf, uint64_
 	if (!conf->tx || !conf->buf_ops || !conf->buf_ops->ref || !conf->buf_ops->unref || !conf->max_conns ||
 	    conf->max_conns >= FLOW_TW / 4 || conf->mtu < 128 || conf->ephemeral_lo == 0 ||
 	    conf->ephemeral_hi < conf->ephemeral_lo || !conf->rcvbuf || !conf->sndbuf || !conf->rto_min_ms ||
-	    conf->rto_max_ms < conf->rto_min_ms || !conf->init_cwnd_segs || !conf->max_listeners) {
+	    conf->rto_max_ms < conf->rto_min_ms || !conf->init_cwnd_segs || !conf->max_listeners ||
+	    conf->cc > SL_TCP_CC_CUBIC) {
 		errno = EINVAL;
 		return NULL;
 	}
