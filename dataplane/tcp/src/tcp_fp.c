@@ -1036,6 +1036,20 @@ static void enter_recovery(struct sl_tcp_conn *c)
 	c->t_rtx = st->now_us + c->rto_us;
 }
 
+/* Is this ACK at SND.UNA a duplicate? RFC 5681 (no data, no SYN/FIN, same
+ * window), or RFC 6675 (it SACKs data not SACKed before, whatever the
+ * window says). Records the SACK blocks either way. */
+static bool dupack_sacks(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t plen, uint32_t nwnd)
+{
+	bool classic = !plen && !(h->flags & (SL_TCP_SYN | SL_TCP_FIN)) && nwnd == c->snd_wnd;
+	if (!c->sack_ok || !h->opts.n_sack)
+		return classic;
+	uint32_t before = score_bytes(c);
+	for (unsigned i = 0; i < h->opts.n_sack; i++)
+		score_add(c, h->opts.sack[i].left, h->opts.sack[i].right);
+	return classic || score_bytes(c) > before;
+}
+
 /* Returns false if processing of the segment must stop. */
 static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t seq, uint32_t plen)
 {
@@ -1109,12 +1123,8 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 		if (c->snd_una != c->snd_max)
 			c->t_rtx = st->now_us + c->rto_us;
 		c->persist = false;
-	} else if (ack == c->snd_una && !plen && !(h->flags & (SL_TCP_SYN | SL_TCP_FIN)) &&
-		   nwnd == c->snd_wnd && c->snd_max != c->snd_una) {
+	} else if (ack == c->snd_una && c->snd_max != c->snd_una && dupack_sacks(c, h, plen, nwnd)) {
 		st->cnt.dupacks_in++;
-		if (c->sack_ok)
-			for (unsigned i = 0; i < h->opts.n_sack; i++)
-				score_add(c, h->opts.sack[i].left, h->opts.sack[i].right);
 		c->dupacks++;
 		if (!c->in_recovery) {
 			bool lost = c->dupacks >= 3 ||

@@ -279,3 +279,19 @@ Test(data, paws_drops_old_timestamp)
 			  "+0 expect counter paws_drops 1\n"
 			  "+0 expect rcvd 100\n");
 }
+
+Test(data, sack_dupacks_with_changing_window)
+{
+	/* RFC 6675: an ACK that SACKs new data is a duplicate even when the
+	 * window field moved (a receiver growing its buffer) */
+	run(NULL, PRELUDE "+0 app send 14480\n" SEG("+0", 1) SEG("+0", 1449) SEG("+0", 2897) SEG("+0", 4345)
+			  SEG("+0", 5793) SEG("+0", 7241) SEG("+0", 8689) SEG("+0", 10137) SEG("+0", 11585)
+		  "+0 > P. seq=13033 len=1448\n"
+		  "+10 < . seq=1 ack=1 win=1001 ts=120:$ sack=1449:2897\n"
+		  "+1 < . seq=1 ack=1 win=1002 ts=121:$ sack=1449:4345\n"
+		  "+1 < . seq=1 ack=1 win=1003 ts=122:$ sack=1449:5793\n" SEG("+0", 1)
+		  /* no new SACK information and a new window: not a duplicate */
+		  "+1 < . seq=1 ack=1 win=1004 ts=123:$ sack=1449:5793\n"
+		  "+0 expect counter dupacks_in 3\n"
+		  "+10 < . seq=1 ack=14481 win=1004 ts=130:$\n");
+}

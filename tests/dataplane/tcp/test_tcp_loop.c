@@ -247,7 +247,9 @@ static bool port_even(void *arg, uint32_t lip, uint16_t lport, uint32_t rip, uin
 	return (lport & 1) == 0; /* stands in for "return flow hashes to this worker" */
 }
 
-static void transfer(double drop, double dup, double reorder, uint64_t bytes, uint64_t seed)
+static void transfer(double drop, double dup, double reorder, uint64_t bytes, uint64_t seed);
+
+static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes, uint64_t seed, int cc)
 {
 	memset(&S, 0, sizeof(S));
 	S.rng = seed;
@@ -264,6 +266,7 @@ static void transfer(double drop, double dup, double reorder, uint64_t bytes, ui
 		c.tx = sim_tx;
 		c.tx_arg = (void *)(intptr_t)i;
 		c.port_ok = port_even;
+		c.cc = (uint8_t)cc;
 		S.s[i].st = sl_tcp_stack_create(&c, S.now_us);
 		cr_assert(S.s[i].st);
 		S.s[i].id = i;
@@ -371,6 +374,21 @@ Test(loopback, loss_1pct_dup_reorder, .timeout = 60)
 Test(loopback, loss_5pct_dup_reorder, .timeout = 120)
 {
 	transfer(0.05, 0.01, 0.02, 4u << 20, 3);
+}
+
+static void transfer(double drop, double dup, double reorder, uint64_t bytes, uint64_t seed)
+{
+	transfer_cc(drop, dup, reorder, bytes, seed, SL_TCP_CC_NEWRENO);
+}
+
+Test(loopback, cubic_loss_1pct, .timeout = 60)
+{
+	transfer_cc(0.01, 0.01, 0.02, 4u << 20, 4, SL_TCP_CC_CUBIC);
+}
+
+Test(loopback, cubic_loss_5pct, .timeout = 120)
+{
+	transfer_cc(0.05, 0.01, 0.02, 4u << 20, 5, SL_TCP_CC_CUBIC);
 }
 
 /* Many seeds, smaller transfers: shakes out rare orderings. */
