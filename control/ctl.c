@@ -712,7 +712,9 @@ static void api_macro(struct sl_ctl *c, const char *method, const char *body, si
 	for (size_t i = 0; i < n; i++) {
 		json_t *it = list ? json_array_get(j, i) : j;
 		char pre[32], p2[64];
-		snprintf(pre, sizeof(pre), list ? "[%zu]" : "", i);
+		pre[0] = 0;
+		if (list)
+			snprintf(pre, sizeof(pre), "[%zu]", i);
 		json_t *mn = json_object_get(it, "model_name"), *data = json_object_get(it, "data");
 		int type = json_is_string(mn) ? sl_type_by_name(json_string_value(mn)) : -1;
 		int rc = 0;
@@ -745,8 +747,6 @@ static void api_macro(struct sl_ctl *c, const char *method, const char *body, si
 				op = SL_OP_DELETE;
 			else if (!strcmp(method, "PUT")) {
 				/* PUT upserts, so re-applying a file is idempotent */
-				struct sl_txn_ent tmp = { 0 };
-				(void)tmp;
 				struct sl_node *ex = id ? sl_model_find(&c->m, type, id) : NULL;
 				bool staged = false;
 				for (uint32_t k = 0; id && k < t.n; k++)
