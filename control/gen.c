@@ -36,7 +36,9 @@ static inline uint32_t mix32(uint32_t x)
 static void copy_name(char *dst, size_t cap, const struct sl_node *n)
 {
 	const char *s = n->in_txn ? sl_node_name(n) : n->name;
-	size_t l = s ? strlen(s) : 0;
+	if (!s)
+		s = "";
+	size_t l = strlen(s);
 	if (l >= cap)
 		l = cap - 1;
 	memcpy(dst, s, l);
@@ -275,7 +277,7 @@ static bool can_patch(struct sl_model *m, const struct sl_gen *prev, const struc
 			const struct sl_cc_vs *a = n->cur->cc, *b = te->ver->cc;
 			if (prev->vs_by_slot[n->slot] == SL_GEN_NONE || a->n_listeners != b->n_listeners ||
 			    a->n_domains != b->n_domains || a->parent != b->parent ||
-			    memcmp(a->listeners, b->listeners, a->n_listeners * sizeof(*a->listeners)))
+			    (a->n_listeners && memcmp(a->listeners, b->listeners, a->n_listeners * sizeof(*a->listeners))))
 				return false;
 			for (uint32_t k = 0; k < a->n_domains; k++)
 				if (strcmp(a->domains[k], b->domains[k]))
