@@ -775,8 +775,11 @@ static void tcp_output(struct sl_tcp_conn *c)
 		goto ack;
 	}
 
+	/* RFC 3042 limited transmit: each of the first two duplicate ACKs lets
+	 * one new segment out, so small windows still produce three dupacks */
+	uint32_t lt = (!c->in_recovery && c->dupacks) ? MIN(c->dupacks, (uint8_t)2) * (uint32_t)c->mss : 0;
 	for (;;) {
-		uint32_t wnd = MIN(c->snd_wnd, c->cwnd);
+		uint32_t wnd = MIN(c->snd_wnd, c->cwnd + lt);
 		uint32_t fl = c->snd_nxt - c->snd_una;
 		uint32_t avail = SEQ_GT(data_end, c->snd_nxt) ? data_end - c->snd_nxt : 0;
 		uint32_t usable = wnd > fl ? wnd - fl : 0;

@@ -137,24 +137,48 @@ Test(data, sack_recovery)
 	run(NULL, PRELUDE "+0 app send 28960\n" SEG("+0", 1) SEG("+0", 1449) SEG("+0", 2897) SEG("+0", 4345)
 			  SEG("+0", 5793) SEG("+0", 7241) SEG("+0", 8689) SEG("+0", 10137) SEG("+0", 11585)
 			  SEG("+0", 13033)
-		  /* the first segment is lost; the peer SACKs the rest */
-		  "+10 < . seq=1 ack=1 win=1000 ts=120:$ sack=1449:2897\n"
-		  "+1 < . seq=1 ack=1 win=1000 ts=121:$ sack=1449:4345\n"
+		  /* the first segment is lost; the peer SACKs the rest. The first two
+		   * duplicates release one new segment each (RFC 3042) */
+		  "+10 < . seq=1 ack=1 win=1000 ts=120:$ sack=1449:2897\n" SEG("+0", 14481)
+		  "+1 < . seq=1 ack=1 win=1000 ts=121:$ sack=1449:4345\n" SEG("+0", 15929)
+		  /* third: retransmit; cwnd = ssthresh = 17376 / 2 */
 		  "+1 < . seq=1 ack=1 win=1000 ts=122:$ sack=1449:5793\n" SEG("+0", 1)
 		  "+1 < . seq=1 ack=1 win=1000 ts=123:$ sack=1449:7241\n"
 		  "+1 < . seq=1 ack=1 win=1000 ts=124:$ sack=1449:8689\n"
-		  /* pipe below cwnd (= ssthresh = 7240): new data */
-		  "+1 < . seq=1 ack=1 win=1000 ts=125:$ sack=1449:10137\n" SEG("+0", 14481)
-		  "+1 < . seq=1 ack=1 win=1000 ts=126:$ sack=1449:11585\n" SEG("+0", 15929)
-		  "+1 < . seq=1 ack=11585 win=1000 ts=127:$\n" SEG("+0", 17377)
+		  "+1 < . seq=1 ack=1 win=1000 ts=125:$ sack=1449:10137\n"
+		  /* pipe falls below cwnd: new data */
+		  "+1 < . seq=1 ack=1 win=1000 ts=126:$ sack=1449:11585\n" SEG("+0", 17377)
+		  /* partial ACK in SACK recovery: pipe decides, no NewReno retransmit */
+		  "+1 < . seq=1 ack=11585 win=1000 ts=127:$\n" SEG("+0", 18825)
 		  "+0 expect counter sack_recoveries 1\n"
 		  "+0 expect counter retrans_segs 1\n"
-		  /* all acknowledged: recovery ends, cwnd = 2 MSS */
-		  "+10 < . seq=1 ack=18825 win=1000 ts=130:$\n" SEG("+0", 18825) SEG("+0", 20273)
+		  /* beyond recover: recovery ends, cwnd = FlightSize + 1 MSS */
+		  "+10 < . seq=1 ack=18825 win=1000 ts=130:$\n" SEG("+0", 20273)
 		  "+10 < . seq=1 ack=21721 win=1000 ts=140:$\n" SEG("+0", 21721) SEG("+0", 23169) SEG("+0", 24617)
 		  "+10 < . seq=1 ack=26065 win=1000 ts=150:$\n" SEG("+0", 26065)
 		  "+0 > P. seq=27513 len=1448\n"
 		  "+10 < . seq=1 ack=28961 win=1000 ts=160:$\n");
+}
+
+static void iw4(struct sl_tcp_conf *c)
+{
+	c->init_cwnd_segs = 4;
+}
+
+Test(data, limited_transmit_small_window)
+{
+	/* cwnd of 4 segments, the first lost: without RFC 3042 only two
+	 * duplicates could ever arrive and only the RTO would repair it */
+	run(iw4, PRELUDE "+0 app send 5792\n" SEG("+0", 1) SEG("+0", 1449) SEG("+0", 2897)
+			  "+0 > P. seq=4345 len=1448\n"
+			  "+0 app send 2896\n"
+			  "+10 < . seq=1 ack=1 win=1000 ts=120:$ sack=1449:2897\n" SEG("+0", 5793)
+			  "+1 < . seq=1 ack=1 win=1000 ts=121:$ sack=1449:4345\n"
+			  "+0 > P. seq=7241 len=1448\n"
+			  "+1 < . seq=1 ack=1 win=1000 ts=122:$ sack=1449:5793\n" SEG("+0", 1)
+			  "+0 expect counter fast_retrans 1\n"
+			  "+10 < . seq=1 ack=8689 win=1000 ts=130:$\n"
+			  "+0 expect counter rto_expired 0\n");
 }
 
 Test(data, zero_window_probes)
