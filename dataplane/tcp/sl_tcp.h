@@ -154,7 +154,7 @@ struct sl_tcp_counters {
 	uint64_t rst_in, rst_out, no_conn;
 	uint64_t active_opens, passive_opens, established, conn_refused, accept_refused;
 	uint64_t conn_reset, conn_timeout, conn_closed;
-	uint64_t retrans_segs, rto_expired, fast_retrans, sack_recoveries, dupacks_in;
+	uint64_t retrans_segs, rto_expired, fast_retrans, sack_recoveries, dupacks_in, lost_retrans;
 	uint64_t ooo_segs, ooo_drops, dup_data, rcv_wnd_drops;
 	uint64_t challenge_acks, challenge_ack_limited, paws_drops, bad_acks, oow_acks_limited;
 	uint64_t syn_in, syn_drops, syncookies_sent, syncookies_ok, syncookies_bad;

@@ -751,6 +751,8 @@ static void tcp_output(struct sl_tcp_conn *c)
 				uint32_t n = send_seg(c, seq, len, 0);
 				if (!n)
 					break;
+				if (seq == c->snd_una)
+					c->rxt_snd_max = c->snd_max;
 				c->high_rxt = seq + n;
 				note_sent(c, seq, n, true);
 				pipe += n;
@@ -1024,6 +1026,7 @@ static void enter_recovery(struct sl_tcp_conn *c)
 		uint32_t seq, len;
 		if (sack_next_hole(c, &seq, &len)) {
 			uint32_t n = send_seg(c, seq, len, 0);
+			c->rxt_snd_max = c->snd_max;
 			c->high_rxt = seq + n;
 			note_sent(c, seq, n, true);
 		}
@@ -1051,6 +1054,27 @@ static bool dupack_sacks(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint
 	for (unsigned i = 0; i < h->opts.n_sack; i++)
 		score_add(c, h->opts.sack[i].left, h->opts.sack[i].right);
 	return classic || score_bytes(c) > before;
+}
+
+/* A retransmission of the hole at SND.UNA is itself lost when DupThresh
+ * segments sent after it have been SACKed (the idea of RACK, RFC 8985, for
+ * that one hole). RFC 6675 alone would wait for the RTO. */
+static void lost_rxt_check(struct sl_tcp_conn *c)
+{
+	if (!c->in_recovery || !c->rec_sack || !c->rxt_snd_max || !c->n_score)
+		return;
+	uint32_t above = 0;
+	for (unsigned i = 0; i < c->n_score; i++) {
+		struct range r = c->score[i];
+		if (SEQ_LEQ(r.r, c->rxt_snd_max))
+			continue;
+		above += r.r - SEQ_MAX(r.l, c->rxt_snd_max);
+	}
+	if (above >= 3u * c->mss) {
+		c->st->cnt.lost_retrans++;
+		c->high_rxt = c->snd_una; /* its holes are eligible again */
+		c->rxt_snd_max = 0;
+	}
 }
 
 /* Returns false if processing of the segment must stop. */
@@ -1103,6 +1127,10 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 			c->snd_nxt = c->snd_una;
 		score_trim(c);
 		c->retries = 0;
+		/* the hole now at SND.UNA, if already retransmitted, went out
+		 * before anything sent from here on */
+		if (c->in_recovery && c->rec_sack)
+			c->rxt_snd_max = SEQ_LT(c->snd_una, c->high_rxt) ? c->snd_max : 0;
 		if (c->in_recovery) {
 			if (SEQ_GEQ(ack, c->recover)) {
 				c->in_recovery = false;
@@ -1143,6 +1171,7 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 	if (c->sack_ok && h->opts.n_sack)
 		for (unsigned i = 0; i < h->opts.n_sack; i++)
 			score_add(c, h->opts.sack[i].left, h->opts.sack[i].right);
+	lost_rxt_check(c);
 	/* window update (RFC 9293 3.10.7.4) */
 	if (SEQ_LT(c->snd_wl1, seq) || (c->snd_wl1 == seq && SEQ_LEQ(c->snd_wl2, ack))) {
 		c->snd_wnd = nwnd;

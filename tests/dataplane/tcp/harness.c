@@ -279,7 +279,7 @@ static const struct {
 	C(segs_in), C(segs_out), C(bytes_in), C(bytes_out), C(bad_segs), C(tx_fail), C(rst_in), C(rst_out),
 	C(no_conn), C(active_opens), C(passive_opens), C(established), C(conn_refused), C(accept_refused),
 	C(conn_reset), C(conn_timeout), C(conn_closed), C(retrans_segs), C(rto_expired), C(fast_retrans),
-	C(sack_recoveries), C(dupacks_in), C(ooo_segs), C(ooo_drops), C(dup_data), C(rcv_wnd_drops),
+	C(sack_recoveries), C(dupacks_in), C(lost_retrans), C(ooo_segs), C(ooo_drops), C(dup_data), C(rcv_wnd_drops),
 	C(challenge_acks), C(challenge_ack_limited), C(paws_drops), C(bad_acks), C(oow_acks_limited), C(syn_in), C(syn_drops),
 	C(syncookies_sent), C(syncookies_ok), C(syncookies_bad), C(mss_floored), C(mss_refused),
 	C(tw_entered), C(tw_overflow), C(tw_reuse), C(tw_expired), C(delayed_acks), C(quick_acks),

@@ -165,6 +165,27 @@ static void iw4(struct sl_tcp_conf *c)
 	c->init_cwnd_segs = 4;
 }
 
+Test(data, lost_retransmission_detected)
+{
+	run(NULL, PRELUDE "+0 app send 28960\n" SEG("+0", 1) SEG("+0", 1449) SEG("+0", 2897) SEG("+0", 4345)
+			  SEG("+0", 5793) SEG("+0", 7241) SEG("+0", 8689) SEG("+0", 10137) SEG("+0", 11585)
+			  SEG("+0", 13033)
+		  "+10 < . seq=1 ack=1 win=1000 ts=120:$ sack=1449:2897\n" SEG("+0", 14481)
+		  "+1 < . seq=1 ack=1 win=1000 ts=121:$ sack=1449:4345\n" SEG("+0", 15929)
+		  "+1 < . seq=1 ack=1 win=1000 ts=122:$ sack=1449:5793\n" SEG("+0", 1)
+		  "+1 < . seq=1 ack=1 win=1000 ts=123:$ sack=1449:14481\n" SEG("+0", 17377) SEG("+0", 18825)
+		  SEG("+0", 20273)
+		  "+1 < . seq=1 ack=1 win=1000 ts=124:$ sack=1449:17377\n" SEG("+0", 21721) SEG("+0", 23169)
+		  /* three segments sent after the retransmission arrived, it did not */
+		  "+1 < . seq=1 ack=1 win=1000 ts=125:$ sack=1449:21721\n" SEG("+0", 1) SEG("+0", 24617)
+		  SEG("+0", 26065)
+		  "+0 > P. seq=27513 len=1448\n"
+		  "+0 expect counter lost_retrans 1\n"
+		  "+0 expect counter retrans_segs 2\n"
+		  "+10 < . seq=1 ack=28961 win=1000 ts=130:$\n"
+		  "+0 expect counter rto_expired 0\n");
+}
+
 Test(data, limited_transmit_small_window)
 {
 	/* cwnd of 4 segments, the first lost: without RFC 3042 only two

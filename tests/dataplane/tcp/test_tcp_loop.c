@@ -325,6 +325,9 @@ static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes,
 	cr_assert(closed_at, "transfer did not finish: A sent %llu rcvd %llu, B sent %llu rcvd %llu",
 		  (unsigned long long)S.s[0].sent, (unsigned long long)S.s[0].rcvd,
 		  (unsigned long long)S.s[1].sent, (unsigned long long)S.s[1].rcvd);
+	/* a stall (RTO ladder, ACK loop) shows up as time, not just as a fail */
+	cr_assert_lt(closed_at - 5000000, 30ull * 1000000, "took %.1f s of virtual time",
+		     (double)(closed_at - 5000000) / 1e6);
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(S.s[i].rcvd, bytes);
 		cr_assert_eq(S.s[i].sum_rx, S.s[!i].sum_tx, "checksum mismatch towards side %d", i);
