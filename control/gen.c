@@ -241,6 +241,8 @@ static void fill_vs(struct sl_gen *g, struct sl_node *n, struct sl_gen_vs *gv)
 	gv->poolgroup_idx = c->poolgroup ? g->pg_by_slot[c->poolgroup->slot] : SL_GEN_NONE;
 	gv->parent_idx = c->parent ? g->vs_by_slot[c->parent->slot] : SL_GEN_NONE;
 	gv->n_certs = c->n_certs;
+	gv->log_queries = c->log_queries;
+	gv->log_throttle = c->log_throttle;
 }
 
 static void *dup_arr(const void *p, size_t n)

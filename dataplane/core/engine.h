@@ -27,6 +27,7 @@
 #define SL_ARP_TRIES 3
 #define SL_HANDOFF_RING 1024
 #define SL_DELAY_SLOTS 1024
+#define SL_REORDER_HOLD_US 1000
 
 /* What a handed-off mbuf asks its new worker to do. Kept in hash.usr. */
 enum sl_ho_kind { SL_HO_PROCESS = 0, SL_HO_ARP_LEARN = 1, SL_HO_TX = 2 };
@@ -74,6 +75,7 @@ struct sl_delayed { struct rte_mbuf *m; uint64_t due_us; uint8_t port; uint8_t d
 struct sl_impair_state {
 	struct sl_rng rng;
 	struct rte_mbuf *held;       /* reorder: one packet waits for the next */
+	uint64_t held_us;            /* ...or at most SL_REORDER_HOLD_US */
 };
 
 struct sl_txq_state {

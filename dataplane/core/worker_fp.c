@@ -117,6 +117,7 @@ static struct rte_mbuf *impair(struct sl_worker *w, unsigned pidx, unsigned dir,
 	}
 	if (!s->held && chance(&s->rng, c->reorder)) {
 		s->held = m;
+		s->held_us = sl_now_us();
 		w->st.impair_reorder++;
 		return NULL;
 	}
@@ -752,6 +753,25 @@ static void delay_release(struct sl_worker *w, uint64_t now)
 	w->delay_n = j;
 }
 
+/* A held packet with nothing behind it to overtake it leaves on its own
+ * after SL_REORDER_HOLD_US, so the last packet of a burst is not lost. */
+static void reorder_release(struct sl_worker *w, uint64_t now)
+{
+	for (unsigned p = 0; p < sl_eng.n_ports; p++)
+		for (unsigned d = 0; d < 2; d++) {
+			struct sl_impair_state *s = &w->imp[p][d];
+			struct rte_mbuf *m = s->held;
+
+			if (!m || now - s->held_us < SL_REORDER_HOLD_US)
+				continue;
+			s->held = NULL;
+			if (d == SL_DIR_TX)
+				tx_raw(w, p, m);
+			else
+				rx_one(w, p, m, false);
+		}
+}
+
 static void idle_backoff(struct sl_worker *w, unsigned work)
 {
 	if (work) {
@@ -803,6 +823,7 @@ int sl_worker_main(void *arg)
 		if (unlikely(now >= next_timer)) {
 			if (w->pending_n)
 				arp_timer(w, now);
+			reorder_release(w, now);
 			next_timer = now + 1000;
 			if (w->id == 0 && sl_eng.su.udp_probe_port && now >= next_probe) {
 				udp_probe(w);
