@@ -5,16 +5,21 @@
 SL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SL_BUILD=${SL_BUILD:-build}
 case $SL_BUILD in /*) SL_BUILD_DIR=$SL_BUILD ;; *) SL_BUILD_DIR=$SL_ROOT/$SL_BUILD ;; esac
-SL_RUN_DIR=${SL_RUN_DIR:-/run/sluice}
+# SL_BED_ID: run a second, independent bed next to the default one (its own
+# namespaces, run dir and DPDK file prefix; same addresses, isolated by the
+# namespaces). Empty = the default bed.
+SL_BED_ID=${SL_BED_ID:-}
+SL_RUN_DIR=${SL_RUN_DIR:-/run/sluice$SL_BED_ID}
+export SL_FILE_PREFIX=sluice$SL_BED_ID
 SL_ENGINE=$SL_BUILD_DIR/dataplane/core/sluice
 SL_CTL=$SL_BUILD_DIR/control/sluicectl
 SL_CONTROL_SOCK=$SL_RUN_DIR/control.sock
-SL_TELEMETRY_SOCK=/var/run/dpdk/sluice/dpdk_telemetry.v2
+SL_TELEMETRY_SOCK=/var/run/dpdk/$SL_FILE_PREFIX/dpdk_telemetry.v2
 
 # Test bed (docs/testbed.md). Everything lives in 198.18.0.0/15.
-SL_NS_CLI=sl-cli
-SL_NS_SE=sl-se
-SL_NS_SRV=sl-srv
+SL_NS_CLI=sl$SL_BED_ID-cli
+SL_NS_SE=sl$SL_BED_ID-se
+SL_NS_SRV=sl$SL_BED_ID-srv
 SL_CLI_IP=198.18.0.2
 SL_SE_FE_IP=198.18.0.1
 SL_SE_BE_IP=198.18.1.1

@@ -115,7 +115,7 @@ def main():
     ap.add_argument("--count", type=int, default=5)
     ap.add_argument("--tag", default="")
     ap.add_argument("--only", help="comma-separated kinds")
-    ap.add_argument("--telemetry-socket", default="/var/run/dpdk/sluice/dpdk_telemetry.v2")
+    ap.add_argument("--telemetry-socket", default="/var/run/dpdk/%s/dpdk_telemetry.v2" % os.environ.get("SL_FILE_PREFIX", "sluice"))
     ap.add_argument("--pmd", default="", help="engine PMD; af_packet cannot see some kinds")
     a = ap.parse_args()
 
