@@ -160,7 +160,7 @@ struct sl_tcp_counters {
 	uint64_t syn_in, syn_drops, syncookies_sent, syncookies_ok, syncookies_bad;
 	uint64_t mss_floored, mss_refused;
 	uint64_t tw_entered, tw_overflow, tw_reuse, tw_expired;
-	uint64_t delayed_acks, quick_acks, zwin_probes, keepalive_probes, keepalive_timeouts;
+	uint64_t delayed_acks, quick_acks, zwin_probes, keepalive_probes, keepalive_timeouts, tlp_probes;
 };
 
 /* ---- application interface ---- */

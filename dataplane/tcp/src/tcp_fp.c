@@ -720,6 +720,26 @@ static void rtx_arm(struct sl_tcp_conn *c)
 		c->t_rtx = c->st->now_us + c->rto_us;
 }
 
+/* Tail loss probe (RFC 8985 7): instead of the RTO, a probe after
+ * PTO = 2*SRTT (+ a delayed-ACK allowance for a single segment) makes the
+ * receiver reveal a tail loss through SACK. Needs SACK and an RTT sample;
+ * one probe per flight. */
+static void arm_rto_or_tlp(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->st;
+	uint64_t rto = st->now_us + c->rto_us;
+	c->tlp_armed = false;
+	c->t_rtx = rto;
+	if (!c->sack_ok || !c->srtt_us || c->in_recovery || c->tlp_high || c->persist ||
+	    (c->state != SL_TCP_ESTABLISHED && c->state != SL_TCP_CLOSE_WAIT))
+		return;
+	uint64_t pto = 2ull * c->srtt_us + (flight(c) <= c->mss ? 200000u : 2000u);
+	if (st->now_us + pto < rto) {
+		c->t_rtx = st->now_us + pto;
+		c->tlp_armed = true;
+	}
+}
+
 static void note_sent(struct sl_tcp_conn *c, uint32_t seq, uint32_t len, bool retrans)
 {
 	if (retrans) {
@@ -732,7 +752,10 @@ static void note_sent(struct sl_tcp_conn *c, uint32_t seq, uint32_t len, bool re
 		c->rtt_seq = seq + len;
 		c->rtt_start_us = c->st->now_us;
 	}
-	rtx_arm(c);
+	if (!retrans && (c->tlp_armed || !c->t_rtx))
+		arm_rto_or_tlp(c); /* new data restarts the probe timer */
+	else
+		rtx_arm(c);
 }
 
 static void tcp_output(struct sl_tcp_conn *c)
@@ -1150,15 +1173,22 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 			c->dupacks = 0;
 			cc_on_newack(c, acked);
 		}
-		c->t_rtx = 0;
-		if (c->snd_una != c->snd_max)
-			c->t_rtx = st->now_us + c->rto_us;
 		c->persist = false;
+		if (c->tlp_high && SEQ_GEQ(ack, c->tlp_high))
+			c->tlp_high = 0;
+		c->t_rtx = 0;
+		c->tlp_armed = false;
+		if (c->snd_una != c->snd_max)
+			arm_rto_or_tlp(c);
 	} else if (ack == c->snd_una && c->snd_max != c->snd_una && dupack_sacks(c, h, plen, nwnd)) {
 		st->cnt.dupacks_in++;
 		c->dupacks++;
+		/* a SACKed loss probe was sent last: whatever is still missing
+		 * below it was sent earlier and is lost (RFC 8985 time order) */
+		bool probe_sacked = c->tlp_high && c->n_score && SEQ_GEQ(c->score[c->n_score - 1].r, c->tlp_high);
+		c->tlp_high = 0;
 		if (!c->in_recovery) {
-			bool lost = c->dupacks >= 3 ||
+			bool lost = c->dupacks >= 3 || probe_sacked ||
 				    (c->sack_ok && c->n_score && score_bytes(c) > 3u * c->mss);
 			if (lost && SEQ_GT(ack, c->recover))
 				enter_recovery(c);
@@ -1807,6 +1837,34 @@ int sl_tcp_input(struct sl_tcp_stack *st, const struct sl_tcp_seg_in *seg, uint6
 }
 
 /* ------------------------------------------------------------------ timers */
+static void tlp_probe(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->st;
+	c->tlp_armed = false;
+	st->cnt.tlp_probes++;
+	uint32_t data_end = c->snd_una + c->sndq_bytes;
+	uint32_t avail = SEQ_GT(data_end, c->snd_nxt) ? data_end - c->snd_nxt : 0;
+	uint32_t wnd_end = c->snd_una + c->snd_wnd;
+	uint32_t usable = SEQ_GT(wnd_end, c->snd_nxt) ? wnd_end - c->snd_nxt : 0;
+	uint32_t len = MIN(MIN(avail, usable), (uint32_t)c->mss);
+	if (len && c->snd_nxt == c->snd_max) {
+		/* new data is the best probe */
+		uint32_t n = send_seg(c, c->snd_nxt, len, 0);
+		note_sent(c, c->snd_nxt, n, false);
+		c->snd_nxt += n;
+		c->snd_max = c->snd_nxt;
+	} else {
+		/* else the last segment again (with the FIN if that was last) */
+		bool fin = c->fin_queued && SEQ_GT(c->snd_max, c->fin_seq);
+		uint32_t end = fin ? c->fin_seq : c->snd_max;
+		len = MIN(end - c->snd_una, (uint32_t)c->mss);
+		uint32_t n = send_seg(c, end - len, len, fin ? SL_TCP_FIN : 0);
+		note_sent(c, end - len, n, true);
+	}
+	c->tlp_high = c->snd_max;
+	c->t_rtx = st->now_us + c->rto_us;
+}
+
 static void rtx_timeout(struct sl_tcp_conn *c)
 {
 	struct sl_tcp_stack *st = c->st;
@@ -1828,6 +1886,10 @@ static void rtx_timeout(struct sl_tcp_conn *c)
 			c->pbackoff++;
 		uint64_t t = (uint64_t)c->rto_us << c->pbackoff;
 		c->t_rtx = st->now_us + MIN(t, (uint64_t)st->conf.rto_max_ms * 1000);
+		return;
+	}
+	if (c->tlp_armed) {
+		tlp_probe(c);
 		return;
 	}
 	if (++c->retries > limit) {
@@ -1860,6 +1922,7 @@ static void rtx_timeout(struct sl_tcp_conn *c)
 	c->in_recovery = false;
 	c->recover = c->snd_max;
 	c->dupacks = 0;
+	c->tlp_high = 0;
 	c->n_score = 0;
 	c->high_rxt = c->snd_una;
 	c->snd_nxt = c->snd_una;

@@ -80,6 +80,8 @@ struct sl_tcp_conn {
 	/* congestion control (RFC 5681 / 6582 / 6675) */
 	uint32_t cwnd, ssthresh, recover, high_rxt, bytes_acked;
 	uint32_t rxt_snd_max; /* SND.MAX when the hole at SND.UNA was retransmitted, 0 = none */
+	uint32_t tlp_high;    /* SND.MAX at the last tail loss probe, 0 = none outstanding */
+	bool tlp_armed;       /* t_rtx is a probe timeout, not the RTO */
 	/* CUBIC (RFC 9438): w_max in bytes, epoch start, K in seconds */
 	uint8_t cc;
 	uint32_t w_max;

@@ -283,7 +283,7 @@ static const struct {
 	C(challenge_acks), C(challenge_ack_limited), C(paws_drops), C(bad_acks), C(oow_acks_limited), C(syn_in), C(syn_drops),
 	C(syncookies_sent), C(syncookies_ok), C(syncookies_bad), C(mss_floored), C(mss_refused),
 	C(tw_entered), C(tw_overflow), C(tw_reuse), C(tw_expired), C(delayed_acks), C(quick_acks),
-	C(zwin_probes), C(keepalive_probes), C(keepalive_timeouts),
+	C(zwin_probes), C(keepalive_probes), C(keepalive_timeouts), C(tlp_probes),
 };
 
 uint64_t pd_counter(const struct pd *p, const char *name)

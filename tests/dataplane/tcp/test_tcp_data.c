@@ -186,6 +186,33 @@ Test(data, lost_retransmission_detected)
 		  "+0 expect counter rto_expired 0\n");
 }
 
+Test(data, tail_loss_probe)
+{
+	/* the last two segments of a flight vanish: a probe after 2*SRTT + 2 ms
+	 * (SRTT 10 ms) instead of waiting 200 ms for the RTO */
+	run(NULL, PRELUDE "+0 app send 5792\n" SEG("+0", 1) SEG("+0", 1449) SEG("+0", 2897)
+			  "+0 > P. seq=4345 len=1448\n"
+			  "+10 < . seq=1 ack=2897 win=1000 ts=120:$\n"
+			  "+22 > P. seq=4345 len=1448\n"
+			  "+0 expect counter tlp_probes 1\n"
+			  /* the probe is SACKed: the segment before it is lost */
+			  "+10 < . seq=1 ack=2897 win=1000 ts=130:$ sack=4345:5793\n" SEG("+0", 2897)
+			  "+0 expect counter fast_retrans 1\n"
+			  "+10 < . seq=1 ack=5793 win=1000 ts=140:$\n"
+			  "+0 expect counter rto_expired 0\n");
+}
+
+Test(data, tail_loss_probe_single_segment_waits_for_rto)
+{
+	/* one segment in flight: PTO would be 2*SRTT + 200 ms > RTO */
+	run(NULL, PRELUDE "+0 app send 2896\n" SEG("+0", 1)
+			  "+0 > P. seq=1449 len=1448\n"
+			  "+10 < . seq=1 ack=1449 win=1000 ts=120:$\n"
+			  "+200 > P. seq=1449 len=1448\n"
+			  "+0 expect counter tlp_probes 0\n"
+			  "+10 < . seq=1 ack=2897 win=1000 ts=130:$\n");
+}
+
 Test(data, limited_transmit_small_window)
 {
 	/* cwnd of 4 segments, the first lost: without RFC 3042 only two
