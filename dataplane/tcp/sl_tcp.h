@@ -163,6 +163,11 @@ struct sl_tcp_counters {
 	uint64_t delayed_acks, quick_acks, zwin_probes, keepalive_probes, keepalive_timeouts, tlp_probes;
 };
 
+/* The counters struct is an array of uint64_t; these are its field names in
+ * order (for telemetry / Prometheus export). */
+#define SL_TCP_N_COUNTERS (sizeof(struct sl_tcp_counters) / sizeof(uint64_t))
+extern const char *const sl_tcp_counter_names[];
+
 /* ---- application interface ---- */
 enum sl_tcp_err { SL_TCP_ERR_RESET = 1, SL_TCP_ERR_TIMEOUT = 2, SL_TCP_ERR_REFUSED = 3 };
 

@@ -271,27 +271,12 @@ void pd_inject(struct pd *p, uint16_t sport, uint8_t flags, uint32_t seq, uint32
 }
 
 /* ------------------------------------------------------------ counters */
-#define C(n) { #n, offsetof(struct sl_tcp_counters, n) }
-static const struct {
-	const char *name;
-	size_t off;
-} counters[] = {
-	C(segs_in), C(segs_out), C(bytes_in), C(bytes_out), C(bad_segs), C(tx_fail), C(rst_in), C(rst_out),
-	C(no_conn), C(active_opens), C(passive_opens), C(established), C(conn_refused), C(accept_refused),
-	C(conn_reset), C(conn_timeout), C(conn_closed), C(retrans_segs), C(rto_expired), C(fast_retrans),
-	C(sack_recoveries), C(dupacks_in), C(lost_retrans), C(ooo_segs), C(ooo_drops), C(dup_data), C(rcv_wnd_drops),
-	C(challenge_acks), C(challenge_ack_limited), C(paws_drops), C(bad_acks), C(oow_acks_limited), C(syn_in), C(syn_drops),
-	C(syncookies_sent), C(syncookies_ok), C(syncookies_bad), C(mss_floored), C(mss_refused),
-	C(tw_entered), C(tw_overflow), C(tw_reuse), C(tw_expired), C(delayed_acks), C(quick_acks),
-	C(zwin_probes), C(keepalive_probes), C(keepalive_timeouts), C(tlp_probes),
-};
-
 uint64_t pd_counter(const struct pd *p, const char *name)
 {
-	const struct sl_tcp_counters *c = sl_tcp_counters(p->st);
-	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		if (!strcmp(counters[i].name, name))
-			return *(const uint64_t *)((const char *)c + counters[i].off);
+	const uint64_t *c = (const uint64_t *)sl_tcp_counters(p->st);
+	for (size_t i = 0; i < SL_TCP_N_COUNTERS; i++)
+		if (!strcmp(sl_tcp_counter_names[i], name))
+			return c[i];
 	cr_assert_fail("unknown counter %s", name);
 	return 0;
 }

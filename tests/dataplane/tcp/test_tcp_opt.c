@@ -188,3 +188,22 @@ Test(opt, connect_errors)
 	cr_assert_eq(err, -EINVAL);
 	sl_tcp_stack_destroy(st);
 }
+
+Test(opt, counter_names_follow_struct)
+{
+	struct sl_tcp_counters c;
+	memset(&c, 0, sizeof(c));
+	c.syncookies_ok = 7;
+	c.tlp_probes = 9;
+	const uint64_t *v = (const uint64_t *)&c;
+	int seen = 0;
+	for (size_t i = 0; i < SL_TCP_N_COUNTERS; i++) {
+		cr_assert_not_null(sl_tcp_counter_names[i]);
+		if (!strcmp(sl_tcp_counter_names[i], "syncookies_ok"))
+			cr_assert_eq(v[i], 7), seen++;
+		if (!strcmp(sl_tcp_counter_names[i], "tlp_probes"))
+			cr_assert_eq(v[i], 9), seen++;
+	}
+	cr_assert_eq(seen, 2);
+	cr_assert_str_eq(sl_tcp_counter_names[0], "segs_in");
+}
