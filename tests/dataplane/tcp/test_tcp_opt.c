@@ -199,10 +199,14 @@ Test(opt, counter_names_follow_struct)
 	int seen = 0;
 	for (size_t i = 0; i < SL_TCP_N_COUNTERS; i++) {
 		cr_assert_not_null(sl_tcp_counter_names[i]);
-		if (!strcmp(sl_tcp_counter_names[i], "syncookies_ok"))
-			cr_assert_eq(v[i], 7), seen++;
-		if (!strcmp(sl_tcp_counter_names[i], "tlp_probes"))
-			cr_assert_eq(v[i], 9), seen++;
+		if (!strcmp(sl_tcp_counter_names[i], "syncookies_ok")) {
+			cr_assert_eq(v[i], 7);
+			seen++;
+		}
+		if (!strcmp(sl_tcp_counter_names[i], "tlp_probes")) {
+			cr_assert_eq(v[i], 9);
+			seen++;
+		}
 	}
 	cr_assert_eq(seen, 2);
 	cr_assert_str_eq(sl_tcp_counter_names[0], "segs_in");
