@@ -45,7 +45,7 @@ struct sl_port {
 struct sl_wstats {
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
 	uint64_t arp_replied, arp_requests_sent, arp_learned, garp_sent;
-	uint64_t icmp_echo_replied, udp_echo_replied, udp_probes_sent;
+	uint64_t icmp_echo_replied, udp_echo_replied, udp_probes_sent, tcp_segs_in;
 	uint64_t dns_queries, dns_answered, dns_dropped;
 	uint64_t handoff_out, handoff_in;
 	uint64_t loops, idle_sleeps, impair_dup, impair_reorder, impair_delay;
@@ -100,6 +100,7 @@ struct sl_worker {
 	struct sl_qlog_worker qlog;
 	struct sl_dns_stats *dns_stats;     /* [SL_MAX_VS], by VS slot */
 	uint64_t *member_answers;           /* [SL_MAX_HEALTH], by health slot */
+	struct sl_tcp_worker *tcp;          /* stack and its consumers, tcp_fp.c */
 	struct sl_wstats st __rte_cache_aligned;
 } __rte_cache_aligned;
 
@@ -129,6 +130,24 @@ static inline uint64_t sl_now_us(void)
 /* worker_fp.c */
 int sl_worker_main(void *arg);
 void sl_worker_garp(struct sl_worker *w);
+int sl_route(uint32_t dst, uint32_t *nh);
+void sl_l2_output(struct sl_worker *w, struct rte_mbuf *m, int pidx, uint32_t nh);
+void sl_handoff(struct sl_worker *w, unsigned owner, unsigned pidx, struct rte_mbuf *m);
+
+/* tcp_fp.c */
+#include "sl_tcp.h"
+struct sl_tcp_engine_stats {
+	struct sl_tcp_counters c;
+	uint64_t active, time_wait, no_ctx, dns_tcp_queries, dns_tcp_dropped, echo_overflow,
+		idle_closed;
+};
+int sl_tcp_worker_init(struct sl_worker *w);
+void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl_pkt *p, bool owned);
+void sl_tcp_worker_tick(struct sl_worker *w, uint64_t now);
+void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *out);
+/* stats.c: TCP counters by name, summed over workers (worker < 0) or one */
+void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
+			void (*fn)(void *, const char *, uint64_t), void *arg);
 
 /* port.c */
 int sl_ports_init(struct sl_engine *e, char *err, size_t errlen);

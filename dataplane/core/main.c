@@ -114,6 +114,12 @@ static int hook_stats(void *arg, json_t *out)
 		}
 		json_object_set_new(ports, p->conf.name, pj);
 	}
+	{
+		json_t *tcp = json_object();
+
+		sl_tcp_stats_visit(&sl_eng, -1, json_add_u64, tcp);
+		json_object_set_new(out, "tcp", tcp);
+	}
 	json_object_set_new(out, "totals", tot);
 	json_object_set_new(out, "workers", workers);
 	json_object_set_new(out, "ports", ports);
@@ -231,6 +237,15 @@ static void metric_line(void *arg, const char *name, uint64_t v)
 		metric_printf(arg, "sluice_%s_total %lu\n", name, (unsigned long)v);
 }
 
+static void tcp_metric_line(void *arg, const char *name, uint64_t v)
+{
+	/* gauges for the two current counts, counters for the rest */
+	if (!strcmp(name, "active") || !strcmp(name, "time_wait"))
+		metric_printf(arg, "sluice_tcp_%s %lu\n", name, (unsigned long)v);
+	else
+		metric_printf(arg, "sluice_tcp_%s_total %lu\n", name, (unsigned long)v);
+}
+
 /* VS names are validated by control to a safe character set, so they go
  * into label values as they are. */
 static void dns_metrics(struct metrics_ctx *m)
@@ -265,6 +280,7 @@ static int hook_metrics(void *arg, char **buf, size_t *len, size_t *cap)
 	(void)arg;
 	sl_stats_sum(&sl_eng, -1, &s);
 	sl_stats_visit(&s, metric_line, &m);
+	sl_tcp_stats_visit(&sl_eng, -1, tcp_metric_line, &m);
 	dns_metrics(&m);
 	return m.rc;
 }
@@ -453,6 +469,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	impair_seed();
+	for (unsigned i = 0; i < sl_eng.n_workers; i++)
+		if (sl_tcp_worker_init(sl_eng.w[i])) {
+			fprintf(stderr, "sluice: worker %u: TCP stack: out of memory for %u connections "
+				"(lower 'tcp max-conns' or reserve more hugepages)\n", i, sl_eng.su.tcp_max_conns);
+			sl_ports_stop(&sl_eng);
+			rte_eal_cleanup();
+			return 1;
+		}
 	if (sl_telemetry_init())
 		fprintf(stderr, "sluice: warning: telemetry commands not registered\n");
 	mkdir_parent(sock);

@@ -42,6 +42,11 @@ struct sl_startup {
 	uint16_t udp_echo_port;  /* test-only UDP echo on interface IPs, 0 = off */
 	uint32_t udp_probe_ip;   /* test-only: worker 0 sends a datagram there */
 	uint16_t udp_probe_port; /* every second, through route + ARP resolution */
+	/* test-only TCP endpoints on interface addresses, 0 = off */
+	uint16_t tcp_echo_port, tcp_sink_port, tcp_source_port;
+	/* TCP stack, per worker */
+	uint32_t tcp_max_conns;          /* default 16384 */
+	uint32_t tcp_syncookie_threshold; /* half-open connections, default 1024 */
 };
 
 /* Parse a start-up file. On error returns -EINVAL (or -errno for I/O) and

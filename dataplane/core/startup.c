@@ -258,7 +258,42 @@ static int parse_test(struct pctx *c, struct sl_startup *su, char **t, int n)
 		su->udp_probe_port = (uint16_t)v;
 		return 0;
 	}
-	return fail(c, "test", "expected 'test udp-echo PORT' or 'test udp-probe IP PORT'");
+	if (n == 3 && (!strcmp(t[1], "tcp-echo") || !strcmp(t[1], "tcp-sink") ||
+		       !strcmp(t[1], "tcp-source"))) {
+		if (parse_u32(t[2], 65535, &v) || !v)
+			return fail(c, t[1], "'%s' is not 1-65535", t[2]);
+		if (!strcmp(t[1], "tcp-echo"))
+			su->tcp_echo_port = (uint16_t)v;
+		else if (!strcmp(t[1], "tcp-sink"))
+			su->tcp_sink_port = (uint16_t)v;
+		else
+			su->tcp_source_port = (uint16_t)v;
+		return 0;
+	}
+	return fail(c, "test", "expected 'test udp-echo PORT', 'test udp-probe IP PORT' or "
+		    "'test tcp-echo|tcp-sink|tcp-source PORT'");
+}
+
+static int parse_tcp(struct pctx *c, struct sl_startup *su, char **t, int n)
+{
+	uint32_t v;
+
+	if (n < 3 || n % 2 == 0)
+		return fail(c, "tcp", "expected 'tcp max-conns N [syncookie-threshold N]'");
+	for (int i = 1; i < n; i += 2) {
+		if (!strcmp(t[i], "max-conns")) {
+			if (parse_u32(t[i + 1], 1000000, &v) || v < 16)
+				return fail(c, "max-conns", "'%s' is not 16-1000000", t[i + 1]);
+			su->tcp_max_conns = v;
+		} else if (!strcmp(t[i], "syncookie-threshold")) {
+			if (parse_u32(t[i + 1], 1000000, &v) || !v)
+				return fail(c, "syncookie-threshold", "'%s' is not 1-1000000", t[i + 1]);
+			su->tcp_syncookie_threshold = v;
+		} else {
+			return fail(c, t[i], "unknown tcp setting '%s'", t[i]);
+		}
+	}
+	return 0;
 }
 
 int sl_startup_parse(const char *name, const char *text, struct sl_startup *su,
@@ -271,6 +306,8 @@ int sl_startup_parse(const char *name, const char *text, struct sl_startup *su,
 	memset(su, 0, sizeof(*su));
 	su->idle_backoff = true;
 	su->idle_max_sleep_us = 200;
+	su->tcp_max_conns = 16384;
+	su->tcp_syncookie_threshold = 1024;
 	while (*s && !rc) {
 		char line[512], *t[MAX_TOK], *save = NULL, *tok;
 		const char *nl = strchr(s, '\n');
@@ -300,6 +337,8 @@ int sl_startup_parse(const char *name, const char *text, struct sl_startup *su,
 			rc = parse_impair(&c, su, t, n);
 		else if (!strcmp(t[0], "test"))
 			rc = parse_test(&c, su, t, n);
+		else if (!strcmp(t[0], "tcp"))
+			rc = parse_tcp(&c, su, t, n);
 		else
 			rc = fail(&c, t[0], "unknown directive '%s'", t[0]);
 	}

@@ -11,7 +11,7 @@
 
 #define FIELDS(X) \
 	X(rx_pkts) X(tx_pkts) X(rx_bytes) X(tx_bytes) X(arp_replied) X(arp_requests_sent) \
-	X(arp_learned) X(garp_sent) X(icmp_echo_replied) X(udp_echo_replied) X(udp_probes_sent) X(dns_queries) \
+	X(arp_learned) X(garp_sent) X(icmp_echo_replied) X(udp_echo_replied) X(udp_probes_sent) X(tcp_segs_in) X(dns_queries) \
 	X(dns_answered) X(dns_dropped) X(handoff_out) X(handoff_in) X(loops) X(idle_sleeps) \
 	X(impair_dup) X(impair_reorder) X(impair_delay)
 
@@ -131,6 +131,68 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 	return 0;
 }
 
+#define TCP_FIELDS(X) \
+	X(segs_in) X(segs_out) X(bytes_in) X(bytes_out) X(bad_segs) X(tx_fail) X(rst_in) X(rst_out) \
+	X(no_conn) X(active_opens) X(passive_opens) X(established) X(conn_refused) X(accept_refused) \
+	X(conn_reset) X(conn_timeout) X(conn_closed) X(retrans_segs) X(rto_expired) X(fast_retrans) \
+	X(sack_recoveries) X(dupacks_in) X(lost_retrans) X(ooo_segs) X(ooo_drops) X(dup_data) \
+	X(rcv_wnd_drops) X(challenge_acks) X(challenge_ack_limited) X(paws_drops) X(bad_acks) \
+	X(oow_acks_limited) X(syn_in) X(syn_drops) X(syncookies_sent) X(syncookies_ok) \
+	X(syncookies_bad) X(mss_floored) X(mss_refused) X(tw_entered) X(tw_overflow) X(tw_reuse) \
+	X(tw_expired) X(delayed_acks) X(quick_acks) X(zwin_probes) X(keepalive_probes) \
+	X(keepalive_timeouts)
+
+void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
+			void (*fn)(void *, const char *, uint64_t), void *arg)
+{
+	struct sl_tcp_engine_stats t, sum;
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned i = 0; i < e->n_workers; i++) {
+		if (worker >= 0 && (unsigned)worker != i)
+			continue;
+		sl_tcp_worker_stats(e->w[i], &t);
+#define ADD(f) sum.c.f += t.c.f;
+		TCP_FIELDS(ADD)
+#undef ADD
+		sum.active += t.active;
+		sum.time_wait += t.time_wait;
+		sum.no_ctx += t.no_ctx;
+		sum.dns_tcp_queries += t.dns_tcp_queries;
+		sum.dns_tcp_dropped += t.dns_tcp_dropped;
+		sum.echo_overflow += t.echo_overflow;
+		sum.idle_closed += t.idle_closed;
+	}
+#define VISIT(f) fn(arg, #f, sum.c.f);
+	TCP_FIELDS(VISIT)
+#undef VISIT
+	fn(arg, "active", sum.active);
+	fn(arg, "time_wait", sum.time_wait);
+	fn(arg, "app_no_context", sum.no_ctx);
+	fn(arg, "dns_tcp_queries", sum.dns_tcp_queries);
+	fn(arg, "dns_tcp_dropped", sum.dns_tcp_dropped);
+	fn(arg, "echo_overflow", sum.echo_overflow);
+	fn(arg, "idle_closed", sum.idle_closed);
+}
+
+static int tel_tcp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	int worker = -1;
+
+	(void)cmd;
+	if (params && *params) {
+		char *end;
+		long v = strtol(params, &end, 10);
+
+		if (*end || v < 0 || (unsigned long)v >= sl_eng.n_workers)
+			return -EINVAL;
+		worker = (int)v;
+	}
+	rte_tel_data_start_dict(d);
+	sl_tcp_stats_visit(&sl_eng, worker, tel_add, d);
+	return 0;
+}
+
 int sl_telemetry_init(void)
 {
 	int rc = rte_telemetry_register_cmd("/sluice/stats", tel_stats,
@@ -138,6 +200,8 @@ int sl_telemetry_init(void)
 
 	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/ports", tel_ports,
 		"Ports: device, MAC, address, queues, ethdev counters");
+	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/tcp", tel_tcp,
+		"TCP stack counters summed over workers. Parameter: worker id for one worker");
 	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/workers", tel_workers,
 		"Workers: lcore, loops, idle sleeps, handoffs");
 	return rc;

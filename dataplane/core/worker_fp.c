@@ -206,8 +206,6 @@ static void arp_send(struct sl_worker *w, unsigned pidx, uint16_t op, uint32_t t
 	tx_pkt(w, pidx, m);
 }
 
-static void ip_output(struct sl_worker *w, struct rte_mbuf *m, uint32_t dst);
-
 static void pending_flush(struct sl_worker *w, uint32_t ip)
 {
 	unsigned j = 0;
@@ -265,13 +263,18 @@ static int route(uint32_t dst, uint32_t *nh)
 	return -1;
 }
 
-/* m holds a full frame whose Ethernet header is still to be addressed. */
-static void ip_output(struct sl_worker *w, struct rte_mbuf *m, uint32_t dst)
+int sl_route(uint32_t dst, uint32_t *nh)
+{
+	return route(dst, nh);
+}
+
+/* m holds a full frame for port pidx whose Ethernet destination is still
+ * to be filled: the next hop's MAC from the ARP cache, or a wait in the
+ * pending queue while it is resolved. */
+void sl_l2_output(struct sl_worker *w, struct rte_mbuf *m, int pidx, uint32_t nh)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct sl_arp_entry *e;
-	uint32_t nh;
-	int pidx = route(dst, &nh);
 
 	if (pidx < 0) {
 		DROP(w, SL_DROP_ARP_UNRESOLVED);
@@ -360,7 +363,7 @@ static void udp_probe(struct sl_worker *w)
 				rte_cpu_to_be_16(sl_eng.su.udp_probe_port), sizeof(msg) - 1, true);
 	m->data_len = m->pkt_len = len;
 	w->st.udp_probes_sent++;
-	ip_output(w, m, sl_eng.su.udp_probe_ip);
+	sl_l2_output(w, m, pidx, nh);
 }
 
 /* ---- addresses we own */
@@ -440,7 +443,7 @@ static void handle_arp(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 }
 
-static void handoff(struct sl_worker *w, unsigned owner, unsigned pidx, struct rte_mbuf *m)
+void sl_handoff(struct sl_worker *w, unsigned owner, unsigned pidx, struct rte_mbuf *m)
 {
 	m->hash.usr = SL_HO_PROCESS;
 	m->port = (uint16_t)pidx;
@@ -565,7 +568,7 @@ static void handle_udp(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, s
 							    IPPROTO_UDP), sl_eng.n_workers);
 
 		if (owner != w->id) {
-			handoff(w, owner, pidx, m);
+			sl_handoff(w, owner, pidx, m);
 			return;
 		}
 	}
@@ -643,6 +646,9 @@ static void rx_one(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, bool 
 		return;
 	case IPPROTO_UDP:
 		handle_udp(w, pidx, m, &p, owned);
+		return;
+	case IPPROTO_TCP:
+		sl_tcp_rx(w, pidx, m, &p, owned);
 		return;
 	default:
 		r = SL_DROP_L4_UNHANDLED;
@@ -824,6 +830,7 @@ int sl_worker_main(void *arg)
 			if (w->pending_n)
 				arp_timer(w, now);
 			reorder_release(w, now);
+			sl_tcp_worker_tick(w, now);
 			next_timer = now + 1000;
 			if (w->id == 0 && sl_eng.su.udp_probe_port && now >= next_probe) {
 				udp_probe(w);

@@ -34,6 +34,9 @@ static const char *const drop_names[SL_DROP__MAX] = {
 	[SL_DROP_HANDOFF_FULL] = "handoff_full",
 	[SL_DROP_TX_FULL] = "tx_full",
 	[SL_DROP_IMPAIR] = "impair_drop",
+	[SL_DROP_TCP_TRUNCATED] = "tcp_truncated",
+	[SL_DROP_TCP_BAD_CSUM] = "tcp_bad_csum",
+	[SL_DROP_TCP_MALFORMED] = "tcp_malformed",
 };
 
 const char *sl_drop_name(enum sl_drop d)

@@ -126,6 +126,9 @@ enum sl_drop {
 	SL_DROP_HANDOFF_FULL,
 	SL_DROP_TX_FULL,
 	SL_DROP_IMPAIR,
+	SL_DROP_TCP_TRUNCATED,    /* header shorter than 20 or than its data offset */
+	SL_DROP_TCP_BAD_CSUM,
+	SL_DROP_TCP_MALFORMED,    /* options the stack refused (sl_tcp_input) */
 	SL_DROP__MAX
 };
 

@@ -109,6 +109,9 @@ struct sl_tcp_conf {
 	uint16_t min_snd_mss;    /* peer MSS below this is floored up (default 536) */
 	uint16_t refuse_mss;     /* peer MSS below this refuses the SYN (default 64) */
 	uint32_t sndbuf, rcvbuf; /* per-connection limits in bytes (default 256 KiB) */
+	/* per-connection buffer references: queued for sending / held out of
+	 * order (default 256 each, 4..4096; memory is reserved at create) */
+	uint16_t sndq_max, ooo_max;
 	uint32_t rto_min_ms, rto_max_ms, rto_init_ms; /* default 200, 60000, 1000 */
 	uint32_t delack_ms;      /* default 40 */
 	uint32_t msl_ms;         /* TIME_WAIT lasts 2*msl (default 30000) */

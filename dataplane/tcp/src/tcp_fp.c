@@ -249,28 +249,28 @@ static uint16_t win_field(struct sl_tcp_conn *c, bool syn)
  * arrival first (RFC 2018 4), then the rest in order. */
 static unsigned sack_blocks(const struct sl_tcp_conn *c, struct sl_tcp_opts *o, unsigned max)
 {
-	struct range blk[SL_TCP_OOO];
-	unsigned n = 0;
-	for (unsigned i = 0; i < c->n_ooo; i++) {
-		uint32_t l = c->ooo[i].seq, r = l + c->ooo[i].len;
-		if (n && blk[n - 1].r == l)
-			blk[n - 1].r = r;
-		else
-			blk[n++] = (struct range){ l, r };
+	struct range first = { 0, 0 }, rest[SL_TCP_MAX_SACK];
+	unsigned nrest = 0;
+	bool have_first = false;
+	for (unsigned i = 0; i < c->n_ooo;) {
+		struct range b = { c->ooo[i].seq, c->ooo[i].seq + c->ooo[i].len };
+		for (i++; i < c->n_ooo && c->ooo[i].seq == b.r; i++)
+			b.r += c->ooo[i].len; /* adjacent entries form one block */
+		if (!have_first && SEQ_LEQ(b.l, c->last_sack.l) && SEQ_GEQ(b.r, c->last_sack.r)) {
+			first = b;
+			have_first = true;
+		} else if (nrest < SL_TCP_MAX_SACK) {
+			rest[nrest++] = b;
+		}
 	}
-	unsigned out = 0, first = n;
-	for (unsigned i = 0; i < n; i++)
-		if (SEQ_LEQ(blk[i].l, c->last_sack.l) && SEQ_GEQ(blk[i].r, c->last_sack.r))
-			first = i;
-	if (first < n && out < max) {
-		o->sack[out].left = blk[first].l;
-		o->sack[out++].right = blk[first].r;
+	unsigned out = 0;
+	if (have_first && out < max) {
+		o->sack[out].left = first.l;
+		o->sack[out++].right = first.r;
 	}
-	for (unsigned i = 0; i < n && out < max; i++) {
-		if (i == first)
-			continue;
-		o->sack[out].left = blk[i].l;
-		o->sack[out++].right = blk[i].r;
+	for (unsigned i = 0; i < nrest && out < max; i++) {
+		o->sack[out].left = rest[i].l;
+		o->sack[out++].right = rest[i].r;
 	}
 	o->n_sack = (uint8_t)out;
 	return out;
@@ -288,7 +288,7 @@ static uint32_t sndq_gather(const struct sl_tcp_conn *c, uint32_t rel, uint32_t 
 {
 	uint32_t got = 0;
 	for (unsigned k = 0; k < c->sndq_cnt && got < len; k++) {
-		const struct sndq_ent *e = &c->sndq[(c->sndq_head + k) % SL_TCP_SNDQ];
+		const struct sndq_ent *e = &c->sndq[(c->sndq_head + k) % c->st->conf.sndq_max];
 		if (rel >= e->len) {
 			rel -= e->len;
 			continue;
@@ -407,6 +407,8 @@ static struct sl_tcp_conn *conn_alloc(struct sl_tcp_stack *st)
 	uint32_t idx = st->conn_free[--st->n_free];
 	struct sl_tcp_conn *c = &st->conns[idx];
 	memset(c, 0, sizeof(*c));
+	c->sndq = st->sndq_pool + (size_t)idx * st->conf.sndq_max;
+	c->ooo = c->ooo_base = st->ooo_pool + (size_t)idx * st->conf.ooo_max;
 	c->st = st;
 	c->in_use = true;
 	c->tn.kind = TN_CONN;
@@ -423,12 +425,13 @@ static void conn_drop_queues(struct sl_tcp_conn *c)
 {
 	struct sl_tcp_stack *st = c->st;
 	for (unsigned k = 0; k < c->sndq_cnt; k++)
-		buf_unref(st, c->sndq[(c->sndq_head + k) % SL_TCP_SNDQ].b);
+		buf_unref(st, c->sndq[(c->sndq_head + k) % st->conf.sndq_max].b);
 	c->sndq_cnt = 0;
 	c->sndq_bytes = 0;
 	for (unsigned i = 0; i < c->n_ooo; i++)
 		buf_unref(st, c->ooo[i].b);
 	c->n_ooo = 0;
+	c->ooo = c->ooo_base;
 	c->ooo_bytes = 0;
 }
 
@@ -902,9 +905,14 @@ static void ooo_insert(struct sl_tcp_conn *c, uint32_t seq, struct sl_buf *b, ui
 	len = end - seq;
 	if (!len)
 		return;
-	if (c->n_ooo == SL_TCP_OOO) {
+	if (c->n_ooo == st->conf.ooo_max) {
 		st->cnt.ooo_drops++;
 		return;
+	}
+	if (c->ooo + c->n_ooo == c->ooo_base + st->conf.ooo_max) {
+		/* the window reached the end of the slice: slide it back */
+		memmove(c->ooo_base, c->ooo, c->n_ooo * sizeof(c->ooo[0]));
+		c->ooo = c->ooo_base;
 	}
 	memmove(&c->ooo[i + 1], &c->ooo[i], (c->n_ooo - i) * sizeof(c->ooo[0]));
 	c->ooo[i] = (struct ooo_ent){ .seq = seq, .len = len, .b = b, .off = off };
@@ -919,8 +927,9 @@ static void ooo_drain(struct sl_tcp_conn *c)
 	struct sl_tcp_stack *st = c->st;
 	while (c->n_ooo && SEQ_LEQ(c->ooo[0].seq, c->rcv_nxt) && c->in_use) {
 		struct ooo_ent e = c->ooo[0];
-		memmove(&c->ooo[0], &c->ooo[1], (c->n_ooo - 1) * sizeof(c->ooo[0]));
-		c->n_ooo--;
+		c->ooo++;
+		if (!--c->n_ooo)
+			c->ooo = c->ooo_base;
 		c->ooo_bytes -= e.len;
 		uint32_t skip = c->rcv_nxt - e.seq;
 		if (skip < e.len && c->state != SL_TCP_CLOSED)
@@ -1141,7 +1150,7 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 			d -= t;
 			if (!e->len) {
 				buf_unref(st, e->b);
-				c->sndq_head = (uint8_t)((c->sndq_head + 1) % SL_TCP_SNDQ);
+				c->sndq_head = (uint16_t)((c->sndq_head + 1) % st->conf.sndq_max);
 				c->sndq_cnt--;
 			}
 		}
@@ -1544,7 +1553,7 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 		return;
 	keepalive_arm(c);
 	tcp_output(c);
-	if (c->need_writable && c->sndq_bytes < st->conf.sndbuf && c->sndq_cnt < SL_TCP_SNDQ &&
+	if (c->need_writable && c->sndq_bytes < st->conf.sndbuf && c->sndq_cnt < st->conf.sndq_max &&
 	    !c->app_closed && !c->fin_queued) {
 		c->need_writable = false;
 		if (c->ops && c->ops->writable)
@@ -2179,7 +2188,7 @@ void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes)
 
 uint32_t sl_tcp_send_space(const struct sl_tcp_conn *c)
 {
-	if (c->sndq_cnt >= SL_TCP_SNDQ || c->sndq_bytes >= c->st->conf.sndbuf)
+	if (c->sndq_cnt >= c->st->conf.sndq_max || c->sndq_bytes >= c->st->conf.sndbuf)
 		return 0;
 	return c->st->conf.sndbuf - c->sndq_bytes;
 }
@@ -2196,12 +2205,13 @@ int sl_tcp_send(struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t 
 		c->need_writable = true;
 		return -EAGAIN;
 	}
-	struct sndq_ent *last = c->sndq_cnt ? &c->sndq[(c->sndq_head + c->sndq_cnt - 1) % SL_TCP_SNDQ] : NULL;
+	uint16_t qmax = c->st->conf.sndq_max;
+	struct sndq_ent *last = c->sndq_cnt ? &c->sndq[(c->sndq_head + c->sndq_cnt - 1) % qmax] : NULL;
 	if (last && last->b == b && last->off + last->len == off) {
 		last->len += len; /* contiguous bytes of the same buffer */
 	} else {
 		buf_ref(c->st, b);
-		c->sndq[(c->sndq_head + c->sndq_cnt) % SL_TCP_SNDQ] = (struct sndq_ent){ b, off, len };
+		c->sndq[(c->sndq_head + c->sndq_cnt) % qmax] = (struct sndq_ent){ b, off, len };
 		c->sndq_cnt++;
 	}
 	c->sndq_bytes += len;

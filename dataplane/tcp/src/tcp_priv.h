@@ -14,8 +14,6 @@
 #define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
 #define SEQ_MIN(a, b) (SEQ_LT(a, b) ? (a) : (b))
 
-#define SL_TCP_SNDQ 64     /* queued send buffers per connection */
-#define SL_TCP_OOO 32      /* out-of-order segments held per connection */
 #define SL_TCP_SCORE 8     /* SACK scoreboard ranges */
 #define SL_TCP_WHEEL 4096  /* timer wheel slots of 1 ms */
 
@@ -90,14 +88,17 @@ struct sl_tcp_conn {
 	struct range score[SL_TCP_SCORE];
 	uint8_t n_score;
 
-	/* send queue: entry head begins at snd_una */
-	struct sndq_ent sndq[SL_TCP_SNDQ];
-	uint8_t sndq_head, sndq_cnt;
+	/* send queue (ring of conf.sndq_max in the stack's pool): entry
+	 * sndq_head begins at snd_una */
+	struct sndq_ent *sndq;
+	uint16_t sndq_head, sndq_cnt;
 	uint32_t sndq_bytes;
 
-	/* out-of-order queue, sorted by seq, non-overlapping */
-	struct ooo_ent ooo[SL_TCP_OOO];
-	uint8_t n_ooo;
+	/* out-of-order queue, sorted by seq, non-overlapping: ooo[0..n_ooo)
+	 * is a window that slides through ooo_base[0..conf.ooo_max) so that
+	 * delivering from the front costs nothing */
+	struct ooo_ent *ooo, *ooo_base;
+	uint16_t n_ooo;
 	uint32_t ooo_bytes;
 	uint32_t rcv_fin_seq; /* FIN seen beyond rcv_nxt */
 	bool rcv_fin_pending;
@@ -145,6 +146,8 @@ struct sl_tcp_stack {
 	uint64_t key_isn[2], key_cookie[2], key_ts[2], key_flow[2];
 
 	struct sl_tcp_conn *conns;
+	struct sndq_ent *sndq_pool;
+	struct ooo_ent *ooo_pool;
 	uint32_t *conn_free;
 	uint32_t n_free, n_active, half_open;
 

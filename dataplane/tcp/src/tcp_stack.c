@@ -68,6 +68,7 @@ void sl_tcp_conf_defaults(struct sl_tcp_conf *c)
 	c->min_snd_mss = 536;
 	c->refuse_mss = 64;
 	c->sndbuf = c->rcvbuf = 256 * 1024;
+	c->sndq_max = c->ooo_max = 256;
 	c->rto_min_ms = 200;
 	c->rto_max_ms = 60000;
 	c->rto_init_ms = 1000;
@@ -125,7 +126,8 @@ struct sl_tcp_stack *sl_tcp_stack_create(const struct sl_tcp_conf *conf, uint64_
 	    conf->max_conns >= FLOW_TW / 4 || conf->mtu < 128 || conf->ephemeral_lo == 0 ||
 	    conf->ephemeral_hi < conf->ephemeral_lo || !conf->rcvbuf || !conf->sndbuf || !conf->rto_min_ms ||
 	    conf->rto_max_ms < conf->rto_min_ms || !conf->init_cwnd_segs || !conf->max_listeners ||
-	    conf->cc > SL_TCP_CC_CUBIC) {
+	    conf->cc > SL_TCP_CC_CUBIC || conf->sndq_max < 4 || conf->sndq_max > 4096 || conf->ooo_max < 4 ||
+	    conf->ooo_max > 4096) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -152,11 +154,13 @@ struct sl_tcp_stack *sl_tcp_stack_create(const struct sl_tcp_conf *conf, uint64_
 	while (fsz < 2 * (n + ntw))
 		fsz <<= 1;
 	st->conns = mem_alloc(conf, (size_t)n * sizeof(struct sl_tcp_conn));
+	st->sndq_pool = mem_alloc(conf, (size_t)n * conf->sndq_max * sizeof(struct sndq_ent));
+	st->ooo_pool = mem_alloc(conf, (size_t)n * conf->ooo_max * sizeof(struct ooo_ent));
 	st->conn_free = mem_alloc(conf, (size_t)n * sizeof(uint32_t));
 	st->tws = mem_alloc(conf, (size_t)ntw * sizeof(struct sl_tcp_tw));
 	st->ft = mem_alloc(conf, (size_t)fsz * sizeof(struct flow_ent));
 	st->lst = mem_alloc(conf, (size_t)st->conf.max_listeners * sizeof(struct sl_tcp_listener));
-	if (!st->conns || !st->conn_free || !st->tws || !st->ft || !st->lst) {
+	if (!st->conns || !st->sndq_pool || !st->ooo_pool || !st->conn_free || !st->tws || !st->ft || !st->lst) {
 		sl_tcp_stack_destroy(st);
 		errno = ENOMEM;
 		return NULL;
@@ -193,13 +197,15 @@ void sl_tcp_stack_destroy(struct sl_tcp_stack *st)
 			if (!t->in_use)
 				continue;
 			for (unsigned k = 0; k < t->sndq_cnt; k++)
-				c->buf_ops->unref(c->buf_ctx, t->sndq[(t->sndq_head + k) % SL_TCP_SNDQ].b);
+				c->buf_ops->unref(c->buf_ctx, t->sndq[(t->sndq_head + k) % c->sndq_max].b);
 			for (unsigned k = 0; k < t->n_ooo; k++)
 				c->buf_ops->unref(c->buf_ctx, t->ooo[k].b);
 		}
 	}
 	struct sl_tcp_conf copy = *c;
 	mem_free(&copy, st->conns);
+	mem_free(&copy, st->sndq_pool);
+	mem_free(&copy, st->ooo_pool);
 	mem_free(&copy, st->conn_free);
 	mem_free(&copy, st->tws);
 	mem_free(&copy, st->ft);

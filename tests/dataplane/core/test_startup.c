@@ -26,7 +26,9 @@ Test(startup, testbed_file)
 		"impair fe0 rx seed 42 drop 0.05 dup 0.01 reorder 0.01\n"
 		"impair be0 tx seed 0x10 delay 0.5 delay-us 2000   # trailing comment\n"
 		"test udp-echo 7\n"
-		"test udp-probe 198.18.0.2 9999\n";
+		"test udp-probe 198.18.0.2 9999\n"
+		"test tcp-echo 7\ntest tcp-sink 9\ntest tcp-source 19\n"
+		"tcp max-conns 5000 syncookie-threshold 64\n";
 
 	cr_assert_eq(sl_startup_parse("t", text, &su, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(su.n_ports, 2);
@@ -49,6 +51,11 @@ Test(startup, testbed_file)
 	cr_assert_eq(su.udp_echo_port, 7);
 	cr_assert_eq(su.udp_probe_ip, ip("198.18.0.2"));
 	cr_assert_eq(su.udp_probe_port, 9999);
+	cr_assert_eq(su.tcp_echo_port, 7);
+	cr_assert_eq(su.tcp_sink_port, 9);
+	cr_assert_eq(su.tcp_source_port, 19);
+	cr_assert_eq(su.tcp_max_conns, 5000);
+	cr_assert_eq(su.tcp_syncookie_threshold, 64);
 }
 
 Test(startup, defaults)
@@ -63,6 +70,8 @@ Test(startup, defaults)
 	cr_assert_eq(su.ports[0].role, SL_ROLE_BOTH);
 	cr_assert_eq(su.ports[0].vlan, 0);
 	cr_assert_eq(su.udp_echo_port, 0);
+	cr_assert_eq(su.tcp_max_conns, 16384);
+	cr_assert_eq(su.tcp_syncookie_threshold, 1024);
 }
 
 /* Criterion re-executes the binary per test, so parameters must not hold
@@ -99,6 +108,10 @@ static struct bad bads[] = {
 	{ "port a dev d role both ip 198.18.0.1/24\ntest udp-echo 70000\n", "t:2: udp-echo:" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntest udp-probe 198.18.0.2\n", "t:2: test: expected" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntest udp-probe 198.18.0.2 0\n", "t:2: udp-probe:" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntest tcp-echo 0\n", "t:2: tcp-echo:" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntcp max-conns 8\n", "t:2: max-conns:" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntcp max-conns\n", "t:2: tcp: expected" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntcp window 8\n", "t:2: window: unknown tcp setting" },
 	{ "port a dev d role both ip 198.18.0.1/24\nport b dev d role both ip 198.18.1.1/24\n"
 	  "port c dev d role both ip 198.18.2.1/24\nport e dev d role both ip 198.18.3.1/24\n"
 	  "port f dev d role both ip 198.18.4.1/24\n", "t:5: port: too many ports" },

@@ -395,7 +395,7 @@ Test(net_parse, drop_names)
 		"ip_ttl_expired", "ip_bad_options", "ip_frag", "ip_bad_src", "ip_not_for_us",
 		"icmp_truncated", "icmp_bad_csum", "icmp_unhandled", "udp_truncated", "udp_bad_csum",
 		"udp_no_listener", "l4_unhandled", "arp_pending_full", "arp_unresolved", "handoff_full",
-		"tx_full", "impair_drop",
+		"tx_full", "impair_drop", "tcp_truncated", "tcp_bad_csum", "tcp_malformed",
 	};
 	cr_assert_eq(sizeof(want) / sizeof(want[0]), SL_DROP__MAX);
 	for (int i = 0; i < SL_DROP__MAX; i++)

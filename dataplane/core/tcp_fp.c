@@ -1,0 +1,682 @@
+/* TCP on the workers: the glue between the packet path and the user-space
+ * stack (dataplane/tcp), and the stack's first consumers: DNS over TCP on
+ * DNS virtual services, and the test-only echo/sink/source endpoints.
+ *
+ * Per-packet code: no heap allocation (contexts come from per-worker free
+ * lists sized at start), no locks, no logging. Payload travels as mbufs:
+ * a received segment's mbuf is lent to the stack, which takes references
+ * to what it keeps; the echo endpoint sends the very mbufs it received. */
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "engine.h"
+#include "sl_gen.h"
+#include "sl_tcp.h"
+
+#define ECHO_PEND 256            /* received segments waiting for send space */
+#define DNS_TCP_MAX 1024         /* largest query accepted over TCP */
+#define DNS_TCP_IDLE_US (10ull * 1000000)
+#define MAX_LISTEN 64
+
+enum tapp_kind { TAPP_NONE, TAPP_ECHO, TAPP_SINK, TAPP_SOURCE, TAPP_DNS };
+
+struct echo_pend {
+	struct rte_mbuf *m;
+	uint32_t off, len;
+};
+
+struct echo_state {
+	struct echo_state *next_free;
+	uint16_t head, n;
+	struct echo_pend q[ECHO_PEND];
+};
+
+struct dns_state {
+	struct dns_state *next_free;
+	uint16_t have;
+	uint8_t buf[2 + DNS_TCP_MAX];
+};
+
+/* Per connection; the small part every consumer needs. Kind-specific
+ * state comes from its own pool, so an idle sink connection costs the TCB
+ * and this only. */
+struct tapp {
+	struct tapp *next_free;
+	struct sl_worker *w;
+	struct sl_tcp_conn *c;
+	uint8_t kind;
+	bool peer_closed;
+	uint32_t vip, client;        /* DNS: the VS is looked up per query */
+	uint16_t port;
+	uint64_t last_us;            /* DNS idle timeout */
+	uint64_t sent;               /* source: stream offset, drives the pattern */
+	union {
+		struct echo_state *echo;
+		struct dns_state *dns;
+	};
+	struct tapp *prev_dns, *next_dns;  /* DNS idle-timeout scan */
+};
+
+struct sl_tcp_worker {
+	struct sl_tcp_stack *st;
+	struct tapp *apps, *free_apps;
+	struct echo_state *echos, *free_echo;
+	struct dns_state *dnss, *free_dns;
+	struct tapp *dns_list;
+	uint64_t next_idle_scan;
+	unsigned n_listen;
+	struct {
+		uint32_t ip;
+		uint16_t port;
+		uint8_t kind;
+		struct sl_tcp_listener *l;
+	} listen[MAX_LISTEN];
+	uint8_t dns_resp[65535];
+	uint64_t no_ctx, dns_tcp_queries, dns_tcp_dropped, echo_overflow, idle_closed;
+};
+
+/* ---- sl_buf over rte_mbuf: one segment is one sl_buf */
+static void buf_ref(void *ctx, struct sl_buf *b)
+{
+	(void)ctx;
+	rte_mbuf_refcnt_update((struct rte_mbuf *)b, 1);
+}
+
+static void buf_unref(void *ctx, struct sl_buf *b)
+{
+	(void)ctx;
+	rte_pktmbuf_free_seg((struct rte_mbuf *)b);
+}
+
+static const uint8_t *buf_data(void *ctx, const struct sl_buf *b, uint32_t *len)
+{
+	const struct rte_mbuf *m = (const struct rte_mbuf *)b;
+
+	(void)ctx;
+	*len = m->data_len;
+	return rte_pktmbuf_mtod(m, const uint8_t *);
+}
+
+static struct sl_buf *buf_next(void *ctx, const struct sl_buf *b)
+{
+	(void)ctx;
+	return (struct sl_buf *)((const struct rte_mbuf *)b)->next;
+}
+
+static const struct sl_buf_ops mbuf_ops = { buf_ref, buf_unref, buf_data, buf_next };
+
+/* ---- output: one frame per segment. The payload is copied behind the
+ * headers (at most one MSS, so it fits one mbuf); attaching the queued
+ * mbufs as indirect segments instead is the next step for bulk speed. */
+static int tcp_tx(void *arg, const struct sl_tcp_seg_out *seg)
+{
+	struct sl_worker *w = arg;
+	struct rte_mbuf *m;
+	uint32_t nh, l2, tcp_len = seg->hdr_len + seg->payload_len;
+	int pidx = sl_route(seg->daddr, &nh);
+	uint8_t *f, *tcp, *p;
+	const struct sl_port *port;
+
+	if (pidx < 0)
+		return -ENETUNREACH;
+	port = &sl_eng.ports[pidx];
+	m = rte_pktmbuf_alloc(w->pool);
+	if (!m)
+		return -ENOBUFS;
+	l2 = sl_l2_hlen(port->conf.vlan);
+	if (l2 + SL_IPV4_HLEN + tcp_len > rte_pktmbuf_tailroom(m)) {
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
+	}
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	sl_eth_hdr_build(f, port->mac.addr_bytes, port->mac.addr_bytes, port->conf.vlan,
+			 SL_ETHERTYPE_IPV4_BE);
+	sl_ipv4_hdr_build(f + l2, seg->saddr, seg->daddr, IPPROTO_TCP, 64, 0, tcp_len);
+	tcp = f + l2 + SL_IPV4_HLEN;
+	memcpy(tcp, seg->hdr, seg->hdr_len);
+	p = tcp + seg->hdr_len;
+	for (unsigned i = 0; i < seg->n_iov; i++) {
+		const struct rte_mbuf *b = (const struct rte_mbuf *)seg->iov[i].buf;
+		uint32_t off = seg->iov[i].off, left = seg->iov[i].len;
+
+		while (b && off >= b->data_len) {
+			off -= b->data_len;
+			b = b->next;
+		}
+		while (b && left) {
+			uint32_t n = RTE_MIN(left, (uint32_t)b->data_len - off);
+
+			memcpy(p, rte_pktmbuf_mtod_offset(b, const uint8_t *, off), n);
+			p += n;
+			left -= n;
+			off = 0;
+			b = b->next;
+		}
+	}
+	/* the checksum field is zero in seg->hdr */
+	*(uint16_t *)(tcp + 16) = sl_l4_csum(seg->saddr, seg->daddr, IPPROTO_TCP, tcp, tcp_len);
+	m->data_len = m->pkt_len = l2 + SL_IPV4_HLEN + tcp_len;
+	sl_l2_output(w, m, pidx, nh);
+	return 0;
+}
+
+/* An active open must pick a port whose return tuple this worker owns. */
+static bool tcp_port_ok(void *arg, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+	const struct sl_worker *w = arg;
+
+	return sl_flow_owner(sl_flow_hash(lip, rip, rte_cpu_to_be_16(lport), rte_cpu_to_be_16(rport),
+					  IPPROTO_TCP), sl_eng.n_workers) == w->id;
+}
+
+/* ---- contexts */
+static struct tapp *tapp_get(struct sl_tcp_worker *t)
+{
+	struct tapp *a = t->free_apps;
+
+	if (a)
+		t->free_apps = a->next_free;
+	return a;
+}
+
+static void dns_unlink(struct sl_tcp_worker *t, struct tapp *a)
+{
+	if (a->prev_dns)
+		a->prev_dns->next_dns = a->next_dns;
+	else
+		t->dns_list = a->next_dns;
+	if (a->next_dns)
+		a->next_dns->prev_dns = a->prev_dns;
+	a->prev_dns = a->next_dns = NULL;
+}
+
+/* Returns the context and what it holds; the connection is gone or going. */
+static void tapp_put(struct sl_tcp_worker *t, struct tapp *a)
+{
+	if (a->kind == TAPP_ECHO && a->echo) {
+		struct echo_state *e = a->echo;
+
+		for (unsigned i = 0; i < e->n; i++)
+			rte_pktmbuf_free_seg(e->q[(e->head + i) % ECHO_PEND].m);
+		e->next_free = t->free_echo;
+		t->free_echo = e;
+	} else if (a->kind == TAPP_DNS && a->dns) {
+		dns_unlink(t, a);
+		a->dns->next_free = t->free_dns;
+		t->free_dns = a->dns;
+	}
+	memset(a, 0, sizeof(*a));
+	a->next_free = t->free_apps;
+	t->free_apps = a;
+}
+
+static void app_close(struct tapp *a)
+{
+	struct sl_tcp_worker *t = a->w->tcp;
+
+	sl_tcp_close(a->c);
+	tapp_put(t, a);
+}
+
+static void app_abort(struct tapp *a)
+{
+	struct sl_tcp_worker *t = a->w->tcp;
+
+	sl_tcp_abort(a->c);
+	tapp_put(t, a);
+}
+
+/* ---- echo: the received mbufs go straight back out */
+static void echo_flush(struct tapp *a)
+{
+	struct echo_state *e = a->echo;
+
+	while (e->n) {
+		struct echo_pend *p = &e->q[e->head];
+		int rc = sl_tcp_send(a->c, (struct sl_buf *)p->m, p->off, p->len);
+
+		if (rc == -EAGAIN)
+			return;
+		sl_tcp_consumed(a->c, p->len);
+		rte_pktmbuf_free_seg(p->m);
+		e->head = (uint16_t)((e->head + 1) % ECHO_PEND);
+		e->n--;
+		if (rc) {
+			app_abort(a);
+			return;
+		}
+	}
+	if (a->peer_closed)
+		sl_tcp_shutdown(a->c, 1);
+}
+
+static void echo_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t len)
+{
+	struct echo_state *e = a->echo;
+	struct rte_mbuf *m = (struct rte_mbuf *)b;
+
+	if (e->n == ECHO_PEND) {
+		/* a peer dribbling tiny segments while we cannot send: its own
+		 * connection pays, nobody else's */
+		a->w->tcp->echo_overflow++;
+		app_abort(a);
+		return;
+	}
+	rte_mbuf_refcnt_update(m, 1);
+	e->q[(e->head + e->n) % ECHO_PEND] = (struct echo_pend){ m, off, len };
+	e->n++;
+	echo_flush(a);
+}
+
+/* ---- source: sends a byte pattern (i & 0xff of the stream offset) until
+ * the peer closes, filling the send space with fresh mbufs */
+static void source_fill(struct tapp *a)
+{
+	uint32_t space = sl_tcp_send_space(a->c);
+
+	while (space >= 1024) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(a->w->pool);
+		uint32_t n = RTE_MIN(space, 1448u);
+		uint8_t *d;
+		int rc;
+
+		if (!m)
+			return;
+		d = rte_pktmbuf_mtod(m, uint8_t *);
+		for (uint32_t i = 0; i < n; i++)
+			d[i] = (uint8_t)(a->sent + i);
+		m->data_len = m->pkt_len = (uint16_t)n;
+		rc = sl_tcp_send(a->c, (struct sl_buf *)m, 0, n);
+		rte_pktmbuf_free(m);
+		if (rc)
+			return;
+		a->sent += n;
+		space -= n;
+	}
+}
+
+/* ---- DNS over TCP (RFC 7766): 2-byte length framing, several queries
+ * per connection, answered in order, idle connections closed */
+static void dns_answer_one(struct tapp *a, const uint8_t *q, uint16_t qlen)
+{
+	struct sl_tcp_worker *t = a->w->tcp;
+	const struct sl_gen *g = a->w->gen;
+	const struct sl_gen_vs *vs = g ? sl_gen_lookup(g, a->vip, IPPROTO_UDP, a->port) : NULL;
+	struct sl_dns_qlog ql;
+	size_t rlen;
+	uint32_t off = 0;
+
+	t->dns_tcp_queries++;
+	if (!vs || vs->app_type != SL_APP_DNS || !vs->app) {
+		/* the VS went away under an open connection */
+		app_close(a);
+		return;
+	}
+	rlen = sl_dns_answer(vs->app, a->w->id, q, qlen, t->dns_resp + 2, sizeof(t->dns_resp) - 2,
+			     a->client, true, &ql);
+	sl_dns_stats_add(&a->w->dns_stats[vs->slot], &ql, rlen);
+	if (!rlen) {
+		t->dns_tcp_dropped++;
+		return;
+	}
+	t->dns_resp[0] = (uint8_t)(rlen >> 8);
+	t->dns_resp[1] = (uint8_t)rlen;
+	rlen += 2;
+	while (off < rlen) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(a->w->pool);
+		uint32_t n;
+		int rc;
+
+		if (!m) {
+			app_abort(a);
+			return;
+		}
+		n = RTE_MIN((uint32_t)rlen - off, (uint32_t)rte_pktmbuf_tailroom(m));
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), t->dns_resp + off, n);
+		m->data_len = m->pkt_len = (uint16_t)n;
+		rc = sl_tcp_send(a->c, (struct sl_buf *)m, 0, n);
+		rte_pktmbuf_free(m);
+		if (rc) {
+			/* a client that does not read its answers loses its connection */
+			app_abort(a);
+			return;
+		}
+		off += n;
+	}
+}
+
+static void dns_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t len)
+{
+	struct dns_state *d = a->dns;
+	const struct rte_mbuf *m = (const struct rte_mbuf *)b;
+
+	a->last_us = sl_now_us();
+	while (m && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	while (m && len) {
+		uint32_t avail = RTE_MIN((uint32_t)m->data_len - off, len);
+		/* the 2-byte length first, then exactly that many bytes */
+		uint32_t need = d->have < 2 ? 2 : 2u + ((uint32_t)d->buf[0] << 8 | d->buf[1]);
+		uint32_t take = RTE_MIN(avail, need - d->have);
+
+		memcpy(d->buf + d->have, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), take);
+		d->have = (uint16_t)(d->have + take);
+		off += take;
+		len -= take;
+		if (off == m->data_len) {
+			m = m->next;
+			off = 0;
+		}
+		if (d->have == 2) {
+			uint32_t qlen = (uint32_t)d->buf[0] << 8 | d->buf[1];
+
+			if (qlen < 12 || qlen > DNS_TCP_MAX) {
+				app_abort(a);
+				return;
+			}
+		} else if (d->have == need) {
+			struct sl_tcp_conn *c = a->c;
+
+			dns_answer_one(a, d->buf + 2, (uint16_t)(d->have - 2));
+			if (a->c != c)
+				return; /* closed while answering */
+			d->have = 0;
+		}
+	}
+}
+
+/* ---- stack callbacks */
+static void cb_recv(void *uarg, struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len)
+{
+	struct tapp *a = uarg;
+
+	(void)c;
+	switch (a->kind) {
+	case TAPP_ECHO:
+		echo_recv(a, b, off, len);
+		break;
+	case TAPP_DNS:
+		dns_recv(a, b, off, len);
+		break;
+	default:
+		break; /* sink and source discard what they receive */
+	}
+}
+
+static void cb_writable(void *uarg, struct sl_tcp_conn *c)
+{
+	struct tapp *a = uarg;
+
+	(void)c;
+	if (a->kind == TAPP_ECHO)
+		echo_flush(a);
+	else if (a->kind == TAPP_SOURCE && !a->peer_closed)
+		source_fill(a);
+}
+
+static void cb_peer_closed(void *uarg, struct sl_tcp_conn *c)
+{
+	struct tapp *a = uarg;
+
+	(void)c;
+	a->peer_closed = true;
+	if (a->kind == TAPP_ECHO && a->echo->n)
+		return; /* echo_flush sends our FIN once the backlog is out */
+	app_close(a);
+}
+
+static void cb_error(void *uarg, struct sl_tcp_conn *c, int reason)
+{
+	struct tapp *a = uarg;
+
+	(void)c;
+	(void)reason;
+	app_close(a);
+}
+
+static const struct sl_tcp_ops app_ops = {
+	.recv = cb_recv, .writable = cb_writable, .peer_closed = cb_peer_closed, .error = cb_error,
+};
+
+static int on_accept(void *arg, struct sl_tcp_conn *c)
+{
+	struct sl_worker *w = arg;
+	struct sl_tcp_worker *t = w->tcp;
+	struct tapp *a = tapp_get(t);
+	uint32_t lip, rip;
+	uint16_t lport, rport;
+	uint8_t kind = TAPP_NONE;
+
+	if (!a) {
+		t->no_ctx++;
+		return -ENOBUFS;
+	}
+	sl_tcp_conn_tuple(c, &lip, &lport, &rip, &rport);
+	for (unsigned i = 0; i < t->n_listen; i++)
+		if (t->listen[i].port == lport && (!t->listen[i].ip || t->listen[i].ip == lip))
+			kind = t->listen[i].kind;
+	a->w = w;
+	a->c = c;
+	a->kind = kind;
+	a->vip = lip;
+	a->port = lport;
+	a->client = rip;
+	a->last_us = sl_now_us();
+	if (kind == TAPP_ECHO) {
+		a->echo = t->free_echo;
+		if (a->echo) {
+			t->free_echo = a->echo->next_free;
+			a->echo->head = a->echo->n = 0;
+			/* the window opens as echoed bytes leave, not as they arrive */
+			sl_tcp_set_manual_window(c, true);
+		}
+	} else if (kind == TAPP_DNS) {
+		a->dns = t->free_dns;
+		if (a->dns) {
+			t->free_dns = a->dns->next_free;
+			a->dns->have = 0;
+			a->next_dns = t->dns_list;
+			if (t->dns_list)
+				t->dns_list->prev_dns = a;
+			t->dns_list = a;
+		}
+	}
+	if (kind == TAPP_NONE || ((kind == TAPP_ECHO || kind == TAPP_DNS) && !a->echo)) {
+		t->no_ctx++;
+		memset(a, 0, sizeof(*a));
+		a->next_free = t->free_apps;
+		t->free_apps = a;
+		return -ENOBUFS;
+	}
+	sl_tcp_set_ops(c, &app_ops, a);
+	if (kind == TAPP_SOURCE)
+		source_fill(a);
+	return 0;
+}
+
+static const struct sl_tcp_listen_ops listen_ops = { .accept = on_accept };
+
+static int listen_on(struct sl_worker *w, uint32_t ip, uint16_t port, uint8_t kind)
+{
+	struct sl_tcp_worker *t = w->tcp;
+	int err = 0;
+
+	for (unsigned i = 0; i < t->n_listen; i++)
+		if (t->listen[i].ip == ip && t->listen[i].port == port)
+			return 0;
+	if (t->n_listen == MAX_LISTEN)
+		return -ENOSPC;
+	t->listen[t->n_listen].l = sl_tcp_listen(t->st, ip, port, &listen_ops, w, &err);
+	if (!t->listen[t->n_listen].l)
+		return err ? err : -ENOSPC;
+	t->listen[t->n_listen].ip = ip;
+	t->listen[t->n_listen].port = port;
+	t->listen[t->n_listen].kind = kind;
+	t->n_listen++;
+	return 0;
+}
+
+/* DNS virtual services answer over TCP on their UDP port. Their listeners
+ * are created on the first SYN, so a configuration change never has to
+ * touch the workers' stacks. */
+static void ensure_vs_listener(struct sl_worker *w, uint32_t dst, uint16_t port_h)
+{
+	const struct sl_gen_vs *vs = w->gen ? sl_gen_lookup(w->gen, dst, IPPROTO_UDP, port_h) : NULL;
+
+	if (vs && vs->enabled && vs->app_type == SL_APP_DNS)
+		listen_on(w, dst, port_h, TAPP_DNS);
+}
+
+void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl_pkt *p, bool owned)
+{
+	struct sl_tcp_worker *t = w->tcp;
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *tcp = f + p->l4_off;
+	struct sl_tcp_seg_in seg;
+	uint32_t hlen;
+
+	if (p->l4_len < 20) {
+		w->st.drop[SL_DROP_TCP_TRUNCATED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(&p->sport, tcp, 2);
+	memcpy(&p->dport, tcp + 2, 2);
+	if (!owned && sl_eng.n_workers > 1) {
+		unsigned owner = sl_flow_owner(sl_flow_hash(p->ip_src, p->ip_dst, p->sport, p->dport,
+							    IPPROTO_TCP), sl_eng.n_workers);
+
+		if (owner != w->id) {
+			sl_handoff(w, owner, pidx, m);
+			return;
+		}
+	}
+	if (sl_l4_csum(p->ip_src, p->ip_dst, IPPROTO_TCP, tcp, p->l4_len)) {
+		w->st.drop[SL_DROP_TCP_BAD_CSUM]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	hlen = (uint32_t)(tcp[12] >> 4) * 4;
+	if (hlen < 20 || hlen > p->l4_len) {
+		w->st.drop[SL_DROP_TCP_TRUNCATED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if ((tcp[13] & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN)
+		ensure_vs_listener(w, p->ip_dst, rte_be_to_cpu_16(p->dport));
+	seg.saddr = p->ip_src;
+	seg.daddr = p->ip_dst;
+	seg.tcp = tcp;
+	seg.tcp_len = p->l4_len;
+	seg.payload = (struct sl_buf *)m;
+	seg.payload_off = p->l4_off + hlen;
+	seg.payload_len = p->l4_len - hlen;
+	if (sl_tcp_input(t->st, &seg, sl_now_us()))
+		w->st.drop[SL_DROP_TCP_MALFORMED]++;
+	w->st.tcp_segs_in++;
+	/* the stack took references to whatever payload it keeps */
+	rte_pktmbuf_free(m);
+}
+
+void sl_tcp_worker_tick(struct sl_worker *w, uint64_t now)
+{
+	struct sl_tcp_worker *t = w->tcp;
+
+	sl_tcp_tick(t->st, now);
+	if (now < t->next_idle_scan)
+		return;
+	t->next_idle_scan = now + 1000000;
+	for (struct tapp *a = t->dns_list, *next; a; a = next) {
+		next = a->next_dns;
+		if (now - a->last_us > DNS_TCP_IDLE_US) {
+			t->idle_closed++;
+			app_close(a);
+		}
+	}
+}
+
+static void *tcp_alloc(void *arg, size_t size, size_t align)
+{
+	(void)arg;
+	return rte_zmalloc("sl_tcp", size, align < RTE_CACHE_LINE_SIZE ? RTE_CACHE_LINE_SIZE : align);
+}
+
+static void tcp_free(void *arg, void *p)
+{
+	(void)arg;
+	rte_free(p);
+}
+
+int sl_tcp_worker_init(struct sl_worker *w)
+{
+	const struct sl_startup *su = &sl_eng.su;
+	uint32_t n = su->tcp_max_conns, n_echo = RTE_MIN(n, 1024u), n_dns = RTE_MIN(n, 4096u);
+	struct sl_tcp_conf conf;
+	struct sl_tcp_worker *t;
+	uint16_t mtu = 1500;
+
+	t = rte_zmalloc("sl_tcp_worker", sizeof(*t), RTE_CACHE_LINE_SIZE);
+	if (!t)
+		return -ENOMEM;
+	w->tcp = t;
+	for (unsigned i = 0; i < sl_eng.n_ports; i++)
+		mtu = RTE_MIN(mtu, sl_eng.ports[i].conf.mtu);
+	sl_tcp_conf_defaults(&conf);
+	conf.max_conns = n;
+	conf.max_tw = n;
+	conf.mtu = mtu;
+	conf.syncookie_threshold = su->tcp_syncookie_threshold;
+	conf.seed = rte_rdtsc() ^ ((uint64_t)w->id << 56);
+	conf.buf_ops = &mbuf_ops;
+	conf.tx = tcp_tx;
+	conf.tx_arg = w;
+	conf.port_ok = tcp_port_ok;
+	conf.port_ok_arg = w;
+	conf.alloc = tcp_alloc;
+	conf.free = tcp_free;
+	t->st = sl_tcp_stack_create(&conf, sl_now_us());
+	t->apps = rte_zmalloc("sl_tapp", sizeof(*t->apps) * n, RTE_CACHE_LINE_SIZE);
+	t->echos = rte_zmalloc("sl_techo", sizeof(*t->echos) * n_echo, RTE_CACHE_LINE_SIZE);
+	t->dnss = rte_zmalloc("sl_tdns", sizeof(*t->dnss) * n_dns, RTE_CACHE_LINE_SIZE);
+	if (!t->st || !t->apps || !t->echos || !t->dnss)
+		return -ENOMEM;
+	for (uint32_t i = n; i-- > 0;) {
+		t->apps[i].next_free = t->free_apps;
+		t->free_apps = &t->apps[i];
+	}
+	for (uint32_t i = n_echo; i-- > 0;) {
+		t->echos[i].next_free = t->free_echo;
+		t->free_echo = &t->echos[i];
+	}
+	for (uint32_t i = n_dns; i-- > 0;) {
+		t->dnss[i].next_free = t->free_dns;
+		t->free_dns = &t->dnss[i];
+	}
+	if ((su->tcp_echo_port && listen_on(w, 0, su->tcp_echo_port, TAPP_ECHO)) ||
+	    (su->tcp_sink_port && listen_on(w, 0, su->tcp_sink_port, TAPP_SINK)) ||
+	    (su->tcp_source_port && listen_on(w, 0, su->tcp_source_port, TAPP_SOURCE)))
+		return -ENOSPC;
+	return 0;
+}
+
+void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *out)
+{
+	const struct sl_tcp_worker *t = w->tcp;
+	const struct sl_tcp_counters *c = sl_tcp_counters(t->st);
+
+	out->c = *c;
+	out->active = sl_tcp_active_conns(t->st);
+	out->time_wait = sl_tcp_tw_count(t->st);
+	out->no_ctx = t->no_ctx;
+	out->dns_tcp_queries = t->dns_tcp_queries;
+	out->dns_tcp_dropped = t->dns_tcp_dropped;
+	out->echo_overflow = t->echo_overflow;
+	out->idle_closed = t->idle_closed;
+}
