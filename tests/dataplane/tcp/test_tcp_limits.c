@@ -22,6 +22,41 @@ static void run(pd_tweak_fn tw, const char *script)
 	"+10 < . seq=1 ack=1 win=1000 ts=110:$\n"                                                  \
 	"+0 expect event accept\n"
 
+static void ooo32(struct sl_tcp_conf *c)
+{
+	c->ooo_max = 32;
+}
+
+static void ooo4(struct sl_tcp_conf *c)
+{
+	c->ooo_max = 4;
+}
+
+Test(limits, ooo_queue_slides_and_bounds)
+{
+	run(ooo4, PRELUDE "+10 < . seq=101 ack=1 len=100 win=1000 ts=120:$\n"
+			  "+0 > . ack=1 sack=101:201\n"
+			  "+0 < . seq=301 ack=1 len=100 win=1000 ts=121:$\n"
+			  "+0 > . ack=1 sack=301:401,101:201\n"
+			  "+0 < . seq=401 ack=1 len=100 win=1000 ts=122:$\n"
+			  "+0 > . ack=1 sack=301:501,101:201\n"
+			  /* the first hole fills: one entry leaves the front */
+			  "+0 < . seq=1 ack=1 len=100 win=1000 ts=123:$\n"
+			  "+0 > . ack=201 sack=301:501\n"
+			  "+0 < . seq=501 ack=1 len=100 win=1000 ts=124:$\n"
+			  "+0 > . ack=201 sack=301:601\n"
+			  /* the window reaches the end of its slice and slides back */
+			  "+0 < . seq=601 ack=1 len=100 win=1000 ts=125:$\n"
+			  "+0 > . ack=201 sack=301:701\n"
+			  /* four held: the fifth is dropped */
+			  "+0 < . seq=701 ack=1 len=100 win=1000 ts=126:$\n"
+			  "+0 > . ack=201 sack=301:701\n"
+			  "+0 expect counter ooo_drops 1\n"
+			  "+0 < . seq=201 ack=1 len=100 win=1000 ts=127:$\n"
+			  "+0 > . ack=701 nosack\n"
+			  "+0 expect rcvd 700\n");
+}
+
 Test(limits, ooo_queue_bounded)
 {
 	static char script[16384];
@@ -38,7 +73,7 @@ Test(limits, ooo_queue_bounded)
 		 "+0 < . seq=1 ack=1 len=1000 win=1000 ts=200:$\n"
 		 "+0 > . ack=1101\n"
 		 "+0 expect rcvd 1100\n");
-	run(NULL, script);
+	run(ooo32, script);
 }
 
 static void one_tw(struct sl_tcp_conf *c)

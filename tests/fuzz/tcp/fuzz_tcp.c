@@ -159,6 +159,8 @@ static void drive(const uint8_t *d, size_t n)
 	c.tx = ftx;
 	c.rcvbuf = 8192;
 	c.sndbuf = 8192;
+	c.sndq_max = 4; /* small queues reach the full/slide/drop paths */
+	c.ooo_max = 4;
 	uint64_t now = 1000000000;
 	struct sl_tcp_stack *st = sl_tcp_stack_create(&c, now);
 	if (!st)
