@@ -7,7 +7,7 @@
 #   tests/bench/control_engine.sh            # defaults below
 #   SL_BED_ID=2 tests/bench/control_engine.sh
 # Env: CE_VS (10000), CE_ONE_BY_ONE (2000), CE_CHANGES (1000), CE_QPS (5000),
-#      CE_SKIP_HOST=1 (engine only), plus scripts/testbed's (SL_BUILD, SL_PMD, SL_BED_ID).
+#      CE_TRAFFIC_CPU (0: dnsperf's CPUs), CE_SKIP_HOST=1 (engine only), plus scripts/testbed's (SL_BUILD, SL_PMD, SL_BED_ID).
 # CPU plan (2 CPUs): engine worker on CPU 1; its control lcore, the API client,
 # ctl_host and dnsperf on CPU 0.
 # Exit status 1 if any packet was lost during an apply phase.
@@ -59,6 +59,6 @@ EOJ
 a=$(ip netns exec $SL_NS_CLI dig +short +time=1 +tries=3 @$VIP www.$ZONE A)
 [ "$a" = 198.18.2.7 ] || sl_die "DNS VS does not answer (got '$a')"
 
-echo "== engine ($(sed -n 's/^# written by scripts\/testbed start-engine (\(.*\))$/\1/p' "$SL_RUN_DIR/startup.conf"), 1 worker on CPU 1, control lcore on CPU 0), DNS VS under dnsperf -Q $QPS from $SL_NS_CLI on CPU 0"
+echo "== engine ($(sed -n 's/^# written by scripts\/testbed start-engine (\(.*\))$/\1/p' "$SL_RUN_DIR/startup.conf"), 1 worker on CPU 1, control lcore on CPU 0), DNS VS under dnsperf -Q $QPS from $SL_NS_CLI on CPU ${CE_TRAFFIC_CPU:-0}"
 taskset -c 0 $PY "$DIR/control_engine.py" --sock "$SL_CONTROL_SOCK" --ns-cli "$SL_NS_CLI" --vip $VIP \
-	--qname www.$ZONE --qps "$QPS" --vs "$VS" --one-by-one "$OBO" --changes "$CHANGES"
+	--qname www.$ZONE --qps "$QPS" --traffic-cpu "${CE_TRAFFIC_CPU:-0}" --vs "$VS" --one-by-one "$OBO" --changes "$CHANGES"
