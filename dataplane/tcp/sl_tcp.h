@@ -221,6 +221,10 @@ struct sl_tcp_conn *sl_tcp_connect(struct sl_tcp_stack *st, uint32_t lip, uint32
 void sl_tcp_set_ops(struct sl_tcp_conn *c, const struct sl_tcp_ops *ops, void *uarg);
 void sl_tcp_set_nodelay(struct sl_tcp_conn *c, bool on);
 void sl_tcp_set_keepalive(struct sl_tcp_conn *c, bool on);
+/* Per-connection send/receive limits (e.g. from a network profile); the
+ * receive limit drives the advertised window, capped by the window scale
+ * negotiated from conf.rcvbuf. -EINVAL if sndbuf is 0 or rcvbuf < 2 MSS. */
+int sl_tcp_set_bufs(struct sl_tcp_conn *c, uint32_t sndbuf, uint32_t rcvbuf);
 /* Congestion control (enum sl_tcp_cc); -EINVAL for an unknown one. */
 int sl_tcp_set_cc(struct sl_tcp_conn *c, int cc);
 /* Receive window follows sl_tcp_consumed() instead of delivery. */

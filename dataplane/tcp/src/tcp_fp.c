@@ -216,7 +216,7 @@ static void send_rst_reply(struct sl_tcp_stack *st, uint32_t lip, uint32_t rip, 
 static uint32_t rcv_space(const struct sl_tcp_conn *c)
 {
 	uint32_t used = c->ooo_bytes + c->rcv_unconsumed;
-	return c->st->conf.rcvbuf > used ? c->st->conf.rcvbuf - used : 0;
+	return c->rcvbuf > used ? c->rcvbuf - used : 0;
 }
 
 /* Window to advertise: never shrink the right edge, and apply receiver-side
@@ -225,7 +225,7 @@ static uint16_t win_field(struct sl_tcp_conn *c, bool syn)
 {
 	uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t w = rcv_space(c);
-	uint32_t thresh = MIN(c->st->conf.rcvbuf / 2, (uint32_t)c->mss);
+	uint32_t thresh = MIN(c->rcvbuf / 2, (uint32_t)c->mss);
 	if (w < cur || w - cur < thresh)
 		w = cur;
 	uint32_t field;
@@ -415,6 +415,8 @@ static struct sl_tcp_conn *conn_alloc(struct sl_tcp_stack *st)
 	c->nodelay = st->conf.nodelay;
 	c->keepalive = st->conf.keepalive;
 	c->cc = st->conf.cc;
+	c->sndbuf = st->conf.sndbuf;
+	c->rcvbuf = st->conf.rcvbuf;
 	c->rto_us = st->conf.rto_init_ms * 1000;
 	c->mss = (uint16_t)(st->our_mss);
 	st->n_active++;
@@ -1553,7 +1555,7 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 		return;
 	keepalive_arm(c);
 	tcp_output(c);
-	if (c->need_writable && c->sndq_bytes < st->conf.sndbuf && c->sndq_cnt < st->conf.sndq_max &&
+	if (c->need_writable && c->sndq_bytes < c->sndbuf && c->sndq_cnt < st->conf.sndq_max &&
 	    !c->app_closed && !c->fin_queued) {
 		c->need_writable = false;
 		if (c->ops && c->ops->writable)
@@ -2154,6 +2156,17 @@ void sl_tcp_set_keepalive(struct sl_tcp_conn *c, bool on)
 	conn_timer_update(c);
 }
 
+int sl_tcp_set_bufs(struct sl_tcp_conn *c, uint32_t sndbuf, uint32_t rcvbuf)
+{
+	if (!sndbuf || rcvbuf < 2u * c->st->our_mss)
+		return -EINVAL;
+	/* a smaller rcvbuf takes effect as data is consumed: the right edge
+	 * already advertised never moves back */
+	c->sndbuf = sndbuf;
+	c->rcvbuf = rcvbuf;
+	return 0;
+}
+
 int sl_tcp_set_cc(struct sl_tcp_conn *c, int cc)
 {
 	if (cc != SL_TCP_CC_NEWRENO && cc != SL_TCP_CC_CUBIC)
@@ -2177,7 +2190,7 @@ void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes)
 	if (!synchronized(c->state) || c->rcv_fin)
 		return;
 	/* window update once the opening is worth it (RFC 9293 3.8.6.2.2) */
-	uint32_t thresh = MIN(c->st->conf.rcvbuf / 2, (uint32_t)c->mss);
+	uint32_t thresh = MIN(c->rcvbuf / 2, (uint32_t)c->mss);
 	if (rcv_space(c) >= cur + thresh) {
 		c->busy++;
 		send_ack(c);
@@ -2188,9 +2201,9 @@ void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes)
 
 uint32_t sl_tcp_send_space(const struct sl_tcp_conn *c)
 {
-	if (c->sndq_cnt >= c->st->conf.sndq_max || c->sndq_bytes >= c->st->conf.sndbuf)
+	if (c->sndq_cnt >= c->st->conf.sndq_max || c->sndq_bytes >= c->sndbuf)
 		return 0;
-	return c->st->conf.sndbuf - c->sndq_bytes;
+	return c->sndbuf - c->sndq_bytes;
 }
 
 int sl_tcp_send(struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len)

@@ -67,6 +67,7 @@ struct sl_tcp_conn {
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
 	uint32_t rcv_unconsumed;
+	uint32_t sndbuf, rcvbuf; /* per-connection limits (conf defaults) */
 	uint32_t ts_recent, ts_off;
 	uint64_t ts_recent_us;
 

@@ -12,7 +12,7 @@
  *                     seq= ack= len= win= mss= ws= ts=*:ECR sack=L:R,.. (peer ISN
  *                     relative), and the words sackok nosackok nots nows nomss nosack.
  *   app listen | connect | send N | send_eagain N | close | shutdown | abort
- *       | nodelay | manual | consume N | keepalive | refuse | newpeer PORT
+ *       | nodelay | manual | consume N | keepalive | refuse | newpeer PORT | bufs SND RCV
  *   expect event NAME | rcvd N | state NAME | counter NAME N | conns N | tw N
  *          | writable N | noevent
  *
@@ -476,6 +476,10 @@ static void do_app(struct pd *p, char **tok, int n)
 		sl_tcp_consumed(p->conn, (uint32_t)num(p, tok[1]));
 	} else if (!strcmp(w, "keepalive")) {
 		sl_tcp_set_keepalive(p->conn, true);
+	} else if (!strcmp(w, "bufs")) {
+		cr_assert_eq(n, 3);
+		cr_assert_eq(sl_tcp_set_bufs(p->conn, (uint32_t)num(p, tok[1]), (uint32_t)num(p, tok[2])), 0,
+			     "line %d: set_bufs", ln);
 	} else if (!strcmp(w, "newpeer")) {
 		/* following lines talk about a new connection from this port */
 		cr_assert_eq(n, 2);

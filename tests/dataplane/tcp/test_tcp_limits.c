@@ -202,3 +202,42 @@ Test(limits, conf_delack_and_nodelay_default)
 				      "+0 > P. seq=11 len=10\n"
 				      "+5 < . seq=101 ack=21 win=1000 ts=130:$\n");
 }
+
+Test(limits, per_connection_send_limit)
+{
+	run(NULL, PRELUDE "+0 app bufs 1000 262144\n"
+			  "+0 app send 1000\n"
+			  "+0 > P. seq=1 len=1000\n"
+			  "+0 app send_eagain 10\n"
+			  "+10 < . seq=1 ack=1001 win=1000 ts=120:$\n"
+			  "+0 expect writable 1\n");
+}
+
+Test(limits, per_connection_receive_limit_closes_window)
+{
+	pd_init(&P, NULL);
+	pd_run(&P, PRELUDE "+0 app manual\n"
+			   "+0 app bufs 262144 4000\n");
+	/* the 65535 bytes already advertised stay open (no shrinking), after
+	 * that the 4000-byte limit shows */
+	uint16_t last_win = 0xffff;
+	for (uint32_t i = 0; i < 46; i++) {
+		pd_inject(&P, P.rport, SL_TCP_ACK, P.peer_isn + 1 + i * 1448, P.our_isn + 1, 1000, NULL, 1448);
+		struct cap *c;
+		while ((c = pd_pop(&P)))
+			last_win = c->parsed.win;
+	}
+	pd_step_to(&P, 200);
+	struct cap *c;
+	while ((c = pd_pop(&P)))
+		last_win = c->parsed.win;
+	cr_assert_eq(last_win, 0, "window %u after the limit", last_win);
+	/* scaled window fields round up, so the edge may sit up to 7 bytes on */
+	cr_assert(P.rcvd >= 65535u && P.rcvd < 65535u + 8, "advertised window accepted, got %llu",
+		  (unsigned long long)P.rcvd);
+	sl_tcp_consumed(P.conn, (uint32_t)P.rcvd);
+	c = pd_pop(&P);
+	cr_assert(c && c->parsed.win == 4000 >> 3, "window update to the 4000-byte limit, got %u", c ? c->parsed.win : 0);
+	P.ev_n = 0;
+	pd_fini(&P);
+}
