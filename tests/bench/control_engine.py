@@ -23,6 +23,7 @@ def losses(c):
         for k in ("imissed", "ierrors"):
             out[f"{name}.{k}"] = p.get(k, 0)
     out["dns_answered"] = st["totals"].get("dns_answered", 0)
+    out["garp_sent"] = st["totals"].get("garp_sent", 0)
     return out
 
 
@@ -68,14 +69,16 @@ def phase(c, a, qfile, name, fn):
     with Traffic(a, qfile, c) as t:
         figure = fn()
     after = t.after
-    d = {k: after[k] - before.get(k, 0) for k in after if k != "dns_answered" and after[k] != before.get(k, 0)}
+    info = ("dns_answered", "garp_sent")
+    d = {k: after[k] - before.get(k, 0) for k in after if k not in info and after[k] != before.get(k, 0)}
     inflight = (t.sent - t.done - t.lost) if t.sent is not None else -1
     bad = bool(d) or t.lost != 0 or t.sent is None or not 0 <= inflight <= max(5, a.qps // 100)
     print(f"{name}: {figure}")
     print(f"  traffic: dnsperf {a.qps} qps, {int(t.sent or 0)} sent, {int(t.done or 0)} answered, "
           f"{int(t.lost if t.lost is not None else -1)} lost ({int(inflight)} in flight at the stop), "
           f"latency avg {t.avg_ms:.3f} ms max {t.max_ms:.2f} ms; "
-          f"engine loss counters: {d if d else 'all unchanged'} -> {'FAIL' if bad else 'PASS'}")
+          f"engine loss counters: {d if d else 'all unchanged'} -> {'FAIL' if bad else 'PASS'}; "
+          f"gratuitous ARPs sent: {after['garp_sent'] - before['garp_sent']}")
     sys.stdout.flush()
     return not bad
 
