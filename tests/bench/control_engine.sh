@@ -56,7 +56,7 @@ curl -sS --fail-with-body --unix-socket "$SL_CONTROL_SOCK" -X POST -H 'Content-T
   "network_profile_ref":"/api/networkprofile?name=System-UDP-Fast-Path",
   "static_dns_records":[{"fqdn":["www.$ZONE"],"type":"DNS_RECORD_A","ip_address":[{"ip_address":{"addr":"198.18.2.7","type":"V4"}}],"ttl":300}]}}]
 EOJ
-a=$(ip netns exec $SL_NS_CLI dig +short +time=1 +tries=3 @$VIP www.$ZONE A)
+a=$(ip netns exec "$SL_NS_CLI" dig +short +time=1 +tries=3 "@$VIP" "www.$ZONE" A)
 [ "$a" = 198.18.2.7 ] || sl_die "DNS VS does not answer (got '$a')"
 
 echo "== engine ($(sed -n 's/^# written by scripts\/testbed start-engine (\(.*\))$/\1/p' "$SL_RUN_DIR/startup.conf"), 1 worker on CPU 1, control lcore on CPU 0), DNS VS under dnsperf -Q $QPS from $SL_NS_CLI on CPU ${CE_TRAFFIC_CPU:-0}"

@@ -10,10 +10,10 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 export SLUICE_SOCK=$SL_CONTROL_SOCK	# sluicectl and control_api.sh
-HELPER=(taskset -c 0 $PY "$IT_DIR/control_engine.py")
+HELPER=(taskset -c 0 "$PY" "$IT_DIR/control_engine.py")
 VIP=198.18.0.54
 ZONE=ce.example
-DIG=(ip netns exec $SL_NS_CLI dig +time=1 +tries=1 +short @$VIP)
+DIG=(ip netns exec "$SL_NS_CLI" dig +time=1 +tries=1 +short "@$VIP")
 TYPES="virtualservice vsvip pool poolgroup httppolicyset sslkeyandcertificate healthmonitor vsdatascriptset gslbservice applicationprofile networkprofile"
 
 TMP=$(mktemp -d /tmp/sl-ce.XXXXXX)
@@ -125,7 +125,7 @@ api POST /api/pool '{"name":"ce-k","servers":[{"ip":{"addr":"198.18.1.2","type":
 : >"$TMP/stream"
 "${HELPER[@]}" stream "$SL_CONTROL_SOCK" ce-k "$TMP/stream" 2>"$TMP/stream.err" &
 sp=$!
-BG+=($sp)
+BG+=("$sp")
 acked() { [ "$(grep -c '^ack ' "$TMP/stream")" -ge "$1" ]; }
 if wait_for 20 acked 100; then
 	kill -KILL "$(engine_pid)"
@@ -200,13 +200,13 @@ q0=$(stat_sum dns_answered)
 # fixed rate, client on CPU 0 with control; the worker has CPU 1
 in_cli taskset -c 0 dnsperf -s $VIP -d "$TMP/q" -l 8 -Q 2000 -c 1 -T 1 -t 2 >"$TMP/dnsperf" 2>&1 &
 perf=$!
-BG+=($perf)
+BG+=("$perf")
 answering() { [ "$(stat_sum dns_answered)" -gt $((q0 + 200)) ]; }
 wait_for 5 answering || diag "dnsperf answers not seen in the counters yet"
 # dig too, from now until dnsperf ends (the changes take well under a second)
 ( while kill -0 $perf 2>/dev/null; do "${DIG[@]}" www.$ZONE A; sleep 0.05; done ) >"$TMP/digs" 2>&1 &
 digger=$!
-BG+=($digger)
+BG+=("$digger")
 t0=$(date +%s%N)
 if out=$("${HELPER[@]}" changes "$SL_CONTROL_SOCK" ce-ch 200 2>&1); then
 	ok "200 changes to other objects accepted under traffic, one generation each (${out#changes 200 }, $(( ($(date +%s%N) - t0) / 1000000 )) ms)"
