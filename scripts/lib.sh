@@ -14,6 +14,7 @@ export SL_FILE_PREFIX=sluice$SL_BED_ID
 SL_ENGINE=$SL_BUILD_DIR/dataplane/core/sluice
 SL_CTL=$SL_BUILD_DIR/control/sluicectl
 SL_CONTROL_SOCK=$SL_RUN_DIR/control.sock
+export SLUICE_SOCK=$SL_CONTROL_SOCK   # sluicectl talks to this bed
 SL_TELEMETRY_SOCK=/var/run/dpdk/$SL_FILE_PREFIX/dpdk_telemetry.v2
 
 # Test bed (docs/testbed.md). Everything lives in 198.18.0.0/15.

@@ -28,6 +28,7 @@
 #define SL_HANDOFF_RING 1024
 #define SL_DELAY_SLOTS 1024
 #define SL_REORDER_HOLD_US 1000
+#define SL_VIP_SEEN 32768         /* VIPs announced by gratuitous ARP, power of two */
 
 /* What a handed-off mbuf asks its new worker to do. Kept in hash.usr. */
 enum sl_ho_kind { SL_HO_PROCESS = 0, SL_HO_ARP_LEARN = 1, SL_HO_TX = 2 };
@@ -101,6 +102,7 @@ struct sl_worker {
 	struct sl_dns_stats *dns_stats;     /* [SL_MAX_VS], by VS slot */
 	uint64_t *member_answers;           /* [SL_MAX_HEALTH], by health slot */
 	struct sl_tcp_worker *tcp;          /* stack and its consumers, tcp_fp.c */
+	uint32_t *vip_seen;                 /* worker 0: [SL_VIP_SEEN] announced VIPs */
 	struct sl_wstats st __rte_cache_aligned;
 } __rte_cache_aligned;
 
@@ -129,7 +131,7 @@ static inline uint64_t sl_now_us(void)
 
 /* worker_fp.c */
 int sl_worker_main(void *arg);
-void sl_worker_garp(struct sl_worker *w);
+void sl_worker_garp(struct sl_worker *w, bool ports_too);
 int sl_route(uint32_t dst, uint32_t *nh);
 void sl_l2_output(struct sl_worker *w, struct rte_mbuf *m, int pidx, uint32_t nh);
 void sl_handoff(struct sl_worker *w, unsigned owner, unsigned pidx, struct rte_mbuf *m);

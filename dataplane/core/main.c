@@ -25,7 +25,7 @@
 #include "sl_control.h"
 #include "sl_gen.h"
 
-#define NB_MBUF 8191
+#define NB_MBUF 32767   /* TCP queues hold received mbufs: size for ~80 busy connections */
 #define MBUF_CACHE 256
 #define MAX_RECLAIM 64
 
@@ -351,7 +351,9 @@ static int workers_init(char *err, size_t errlen)
 		}
 		w->dns_stats = calloc(SL_MAX_VS, sizeof(*w->dns_stats));
 		w->member_answers = calloc(SL_MAX_HEALTH, sizeof(*w->member_answers));
-		if (!w->dns_stats || !w->member_answers || sl_qlog_worker_init(&w->qlog, id)) {
+		w->vip_seen = calloc(SL_VIP_SEEN, sizeof(*w->vip_seen));
+		if (!w->dns_stats || !w->member_answers || !w->vip_seen ||
+		    sl_qlog_worker_init(&w->qlog, id)) {
 			snprintf(err, errlen, "worker %u: out of memory for counters and logs", id);
 			return -ENOMEM;
 		}

@@ -45,7 +45,7 @@ struct sl_startup {
 	/* test-only TCP endpoints on interface addresses, 0 = off */
 	uint16_t tcp_echo_port, tcp_sink_port, tcp_source_port;
 	/* TCP stack, per worker */
-	uint32_t tcp_max_conns;          /* default 16384 */
+	uint32_t tcp_max_conns;          /* default 8192 */
 	uint32_t tcp_syncookie_threshold; /* half-open connections, default 1024 */
 };
 

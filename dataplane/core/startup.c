@@ -306,7 +306,7 @@ int sl_startup_parse(const char *name, const char *text, struct sl_startup *su,
 	memset(su, 0, sizeof(*su));
 	su->idle_backoff = true;
 	su->idle_max_sleep_us = 200;
-	su->tcp_max_conns = 16384;
+	su->tcp_max_conns = 8192;
 	su->tcp_syncookie_threshold = 1024;
 	while (*s && !rc) {
 		char line[512], *t[MAX_TOK], *save = NULL, *tok;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/random.h>
 
 #include <rte_byteorder.h>
 #include <rte_malloc.h>
@@ -277,11 +278,10 @@ static void echo_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t l
  * the peer closes, filling the send space with fresh mbufs */
 static void source_fill(struct tapp *a)
 {
-	uint32_t space = sl_tcp_send_space(a->c);
-
-	while (space >= 1024) {
+	/* until the stack says -EAGAIN: only that arms its writable callback */
+	for (;;) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(a->w->pool);
-		uint32_t n = RTE_MIN(space, 1448u);
+		uint32_t n = 1448;
 		uint8_t *d;
 		int rc;
 
@@ -296,7 +296,6 @@ static void source_fill(struct tapp *a)
 		if (rc)
 			return;
 		a->sent += n;
-		space -= n;
 	}
 }
 
@@ -633,6 +632,9 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	conf.max_tw = n;
 	conf.mtu = mtu;
 	conf.syncookie_threshold = su->tcp_syncookie_threshold;
+	/* RFC 6528 ISNs and SYN cookies need a secret an attacker cannot guess */
+	if (getrandom(conf.secret, sizeof(conf.secret), 0) != (ssize_t)sizeof(conf.secret))
+		return -EIO;
 	conf.seed = rte_rdtsc() ^ ((uint64_t)w->id << 56);
 	conf.buf_ops = &mbuf_ops;
 	conf.tx = tcp_tx;

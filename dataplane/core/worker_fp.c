@@ -380,23 +380,51 @@ static inline bool is_vip(const struct sl_worker *w, uint32_t ip)
 	return w->gen && sl_gen_is_vip(w->gen, ip);
 }
 
-void sl_worker_garp(struct sl_worker *w)
+static void garp(struct sl_worker *w, unsigned pidx, uint32_t ip)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	arp_send(w, pidx, 1, ip, NULL, bcast, ip);
+	w->st.garp_sent++;
+}
+
+/* Remembers a VIP as announced; false if it already was. A full table
+ * stops remembering, so VIPs beyond it are announced on every change:
+ * chatty, but never silent. */
+static bool vip_first_seen(struct sl_worker *w, uint32_t ip)
+{
+	uint32_t h = (rte_be_to_cpu_32(ip) * 2654435761u) & (SL_VIP_SEEN - 1);
+
+	for (unsigned i = 0; i < 32; i++) {
+		uint32_t *e = &w->vip_seen[(h + i) & (SL_VIP_SEEN - 1)];
+
+		if (*e == ip)
+			return false;
+		if (!*e) {
+			*e = ip;
+			return true;
+		}
+	}
+	return true;
+}
+
+/* Gratuitous ARP: interface addresses at start, and each VIP the first
+ * time a generation carries it, so neighbours learn it without the cost
+ * of re-announcing thousands of VIPs on every configuration change. */
+void sl_worker_garp(struct sl_worker *w, bool ports_too)
+{
 	const uint32_t *vips = NULL;
 	size_t n = w->gen ? sl_gen_vips(w->gen, &vips) : 0;
 
-	for (unsigned i = 0; i < sl_eng.n_ports; i++) {
-		const struct sl_port *p = &sl_eng.ports[i];
-
-		arp_send(w, i, 1, p->conf.ip, NULL, bcast, p->conf.ip);
-		w->st.garp_sent++;
-		if (!(p->conf.role & SL_ROLE_FRONTEND))
+	for (unsigned i = 0; i < sl_eng.n_ports; i++)
+		if (ports_too)
+			garp(w, i, sl_eng.ports[i].conf.ip);
+	for (size_t k = 0; k < n; k++) {
+		if (!vip_first_seen(w, vips[k]))
 			continue;
-		for (size_t k = 0; k < n && k < 256; k++) {
-			arp_send(w, i, 1, vips[k], NULL, bcast, vips[k]);
-			w->st.garp_sent++;
-		}
+		for (unsigned i = 0; i < sl_eng.n_ports; i++)
+			if (sl_eng.ports[i].conf.role & SL_ROLE_FRONTEND)
+				garp(w, i, vips[k]);
 	}
 }
 
@@ -804,9 +832,8 @@ static void idle_backoff(struct sl_worker *w, unsigned work)
 int sl_worker_main(void *arg)
 {
 	struct sl_worker *w = arg;
-	/* not NULL, so the first iteration announces our addresses even
-	 * before any configuration exists */
-	const void *last_gen = &last_gen;
+	const void *last_gen = NULL;
+	bool first = true;
 	uint64_t next_timer = 0, next_probe = 0;
 
 	rte_rcu_qsbr_thread_register(sl_eng.qs, w->id);
@@ -816,10 +843,10 @@ int sl_worker_main(void *arg)
 		uint64_t now;
 
 		w->gen = __atomic_load_n(&sl_eng.gen, __ATOMIC_ACQUIRE);
-		if (w->id == 0 && w->gen != last_gen) {
-			/* new VIPs must be announced: neighbours may hold stale entries */
+		if (w->id == 0 && (first || w->gen != last_gen)) {
 			last_gen = w->gen;
-			sl_worker_garp(w);
+			sl_worker_garp(w, first);
+			first = false;
 		}
 		work = poll_ports(w);
 		work += poll_handoff(w);

@@ -74,8 +74,8 @@ def source(i):
             b = s.recv(min(262144, BYTES - n))
             if not b:
                 break
-            off = n % 256
-            if b != pattern[off:off + len(b)] if len(b) <= len(pattern) - 256 else False:
+            off = n % 256  # recv returns at most 256 KiB, the pattern is 512 KiB
+            if b != pattern[off:off + len(b)]:
                 err(f"conn {i}: pattern mismatch at offset {n}")
                 break
             n += len(b)
@@ -105,7 +105,6 @@ def sink(i):
 
 fn = {"echo": echo, "source": source, "sink": sink}[MODE]
 t0 = time.time()
-threads = [threading.Thread(target=lambda i=i: (lambda: fn(i))() if True else None) for i in range(CONNS)]
 
 
 def guarded(i):

@@ -70,7 +70,7 @@ Test(startup, defaults)
 	cr_assert_eq(su.ports[0].role, SL_ROLE_BOTH);
 	cr_assert_eq(su.ports[0].vlan, 0);
 	cr_assert_eq(su.udp_echo_port, 0);
-	cr_assert_eq(su.tcp_max_conns, 16384);
+	cr_assert_eq(su.tcp_max_conns, 8192);
 	cr_assert_eq(su.tcp_syncookie_threshold, 1024);
 }
 
