@@ -47,6 +47,8 @@ struct sl_startup {
 	/* TCP stack, per worker */
 	uint32_t tcp_max_conns;          /* default 8192 */
 	uint32_t tcp_syncookie_threshold; /* half-open connections, default 1024 */
+	uint32_t tcp_data_retries;       /* RTO expiries before abort, 0 = stack default (15) */
+	uint32_t tcp_rto_max_ms;         /* 0 = stack default (60000) */
 };
 
 /* Parse a start-up file. On error returns -EINVAL (or -errno for I/O) and

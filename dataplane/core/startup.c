@@ -279,12 +279,21 @@ static int parse_tcp(struct pctx *c, struct sl_startup *su, char **t, int n)
 	uint32_t v;
 
 	if (n < 3 || n % 2 == 0)
-		return fail(c, "tcp", "expected 'tcp max-conns N [syncookie-threshold N]'");
+		return fail(c, "tcp", "expected 'tcp SETTING VALUE ...' (max-conns, syncookie-threshold, "
+			    "data-retries, rto-max-ms)");
 	for (int i = 1; i < n; i += 2) {
 		if (!strcmp(t[i], "max-conns")) {
 			if (parse_u32(t[i + 1], 1000000, &v) || v < 16)
 				return fail(c, "max-conns", "'%s' is not 16-1000000", t[i + 1]);
 			su->tcp_max_conns = v;
+		} else if (!strcmp(t[i], "data-retries")) {
+			if (parse_u32(t[i + 1], 255, &v) || !v)
+				return fail(c, "data-retries", "'%s' is not 1-255", t[i + 1]);
+			su->tcp_data_retries = v;
+		} else if (!strcmp(t[i], "rto-max-ms")) {
+			if (parse_u32(t[i + 1], 600000, &v) || v < 200)
+				return fail(c, "rto-max-ms", "'%s' is not 200-600000", t[i + 1]);
+			su->tcp_rto_max_ms = v;
 		} else if (!strcmp(t[i], "syncookie-threshold")) {
 			if (parse_u32(t[i + 1], 1000000, &v) || !v)
 				return fail(c, "syncookie-threshold", "'%s' is not 1-1000000", t[i + 1]);

@@ -125,6 +125,8 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 		rte_tel_data_add_dict_u64(c, "rx_pkts", w->st.rx_pkts);
 		rte_tel_data_add_dict_u64(c, "handoff_in", w->st.handoff_in);
 		rte_tel_data_add_dict_u64(c, "handoff_out", w->st.handoff_out);
+		rte_tel_data_add_dict_u64(c, "mbufs_free", rte_mempool_avail_count(w->pool));
+		rte_tel_data_add_dict_u64(c, "mbufs_total", w->pool->size);
 		snprintf(name, sizeof(name), "%u", i);
 		rte_tel_data_add_dict_container(d, name, c, 0);
 	}

@@ -632,6 +632,10 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	conf.max_tw = n;
 	conf.mtu = mtu;
 	conf.syncookie_threshold = su->tcp_syncookie_threshold;
+	if (su->tcp_data_retries)
+		conf.data_retries = (uint8_t)su->tcp_data_retries;
+	if (su->tcp_rto_max_ms)
+		conf.rto_max_ms = su->tcp_rto_max_ms;
 	/* RFC 6528 ISNs and SYN cookies need a secret an attacker cannot guess */
 	if (getrandom(conf.secret, sizeof(conf.secret), 0) != (ssize_t)sizeof(conf.secret))
 		return -EIO;

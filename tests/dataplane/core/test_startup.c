@@ -28,7 +28,7 @@ Test(startup, testbed_file)
 		"test udp-echo 7\n"
 		"test udp-probe 198.18.0.2 9999\n"
 		"test tcp-echo 7\ntest tcp-sink 9\ntest tcp-source 19\n"
-		"tcp max-conns 5000 syncookie-threshold 64\n";
+		"tcp max-conns 5000 syncookie-threshold 64 data-retries 4 rto-max-ms 1000\n";
 
 	cr_assert_eq(sl_startup_parse("t", text, &su, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(su.n_ports, 2);
@@ -56,6 +56,8 @@ Test(startup, testbed_file)
 	cr_assert_eq(su.tcp_source_port, 19);
 	cr_assert_eq(su.tcp_max_conns, 5000);
 	cr_assert_eq(su.tcp_syncookie_threshold, 64);
+	cr_assert_eq(su.tcp_data_retries, 4);
+	cr_assert_eq(su.tcp_rto_max_ms, 1000);
 }
 
 Test(startup, defaults)
@@ -111,6 +113,7 @@ static struct bad bads[] = {
 	{ "port a dev d role both ip 198.18.0.1/24\ntest tcp-echo 0\n", "t:2: tcp-echo:" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp max-conns 8\n", "t:2: max-conns:" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp max-conns\n", "t:2: tcp: expected" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntcp rto-max-ms 10\n", "t:2: rto-max-ms:" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp window 8\n", "t:2: window: unknown tcp setting" },
 	{ "port a dev d role both ip 198.18.0.1/24\nport b dev d role both ip 198.18.1.1/24\n"
 	  "port c dev d role both ip 198.18.2.1/24\nport e dev d role both ip 198.18.3.1/24\n"
