@@ -276,20 +276,21 @@ static void echo_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t l
 
 /* ---- source: sends a byte pattern (i & 0xff of the stream offset) until
  * the peer closes, filling the send space with fresh mbufs */
+#define SOURCE_CHUNK 1448
+/* byte i of the stream is i & 0xff: any chunk is a slice of this table */
+static uint8_t source_pattern[256 + SOURCE_CHUNK];
+
 static void source_fill(struct tapp *a)
 {
 	/* until the stack says -EAGAIN: only that arms its writable callback */
 	for (;;) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(a->w->pool);
-		uint32_t n = 1448;
-		uint8_t *d;
+		uint32_t n = SOURCE_CHUNK;
 		int rc;
 
 		if (!m)
 			return;
-		d = rte_pktmbuf_mtod(m, uint8_t *);
-		for (uint32_t i = 0; i < n; i++)
-			d[i] = (uint8_t)(a->sent + i);
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), source_pattern + (a->sent & 0xff), n);
 		m->data_len = m->pkt_len = (uint16_t)n;
 		rc = sl_tcp_send(a->c, (struct sl_buf *)m, 0, n);
 		rte_pktmbuf_free(m);
@@ -621,6 +622,8 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	struct sl_tcp_worker *t;
 	uint16_t mtu = 1500;
 
+	for (unsigned i = 0; i < sizeof(source_pattern); i++)
+		source_pattern[i] = (uint8_t)i;
 	t = rte_zmalloc("sl_tcp_worker", sizeof(*t), RTE_CACHE_LINE_SIZE);
 	if (!t)
 		return -ENOMEM;
