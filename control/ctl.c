@@ -844,6 +844,37 @@ static int mprintf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 	}
 }
 
+/* Per-member health and answers of every GSLB service; names and IPs
+ * are validated, so they go into label values as they are. */
+static void gslb_metrics(struct sl_ctl *c, char **b, size_t *len, size_t *cap)
+{
+	for (uint32_t k = 0; k < c->m.n_slots[SL_T_GSLB]; k++) {
+		struct sl_node *n = c->m.slots[SL_T_GSLB][k];
+		size_t i, j;
+		json_t *g, *mb;
+
+		if (!n || !n->cur)
+			continue;
+		json_array_foreach(json_object_get(n->cur->data, "groups"), i, g) {
+			json_array_foreach(json_object_get(g, "members"), j, mb) {
+				const char *ip = json_string_value(json_object_get(json_object_get(mb, "ip"), "addr"));
+				struct in_addr a;
+				int s = ip && inet_pton(AF_INET, ip, &a) == 1 ? health_find(c, n->name, a.s_addr) : -1;
+
+				if (s < 0)
+					continue;
+				mprintf(b, len, cap, "sluice_gslb_member_up{gslb=\"%s\",member=\"%s\"} %d\n", n->name, ip,
+					c->health[s] ? 1 : 0);
+				if (c->hooks.member_answers)
+					mprintf(b, len, cap,
+						"sluice_gslb_member_answers_total{gslb=\"%s\",member=\"%s\"} %llu\n",
+						n->name, ip,
+						(unsigned long long)c->hooks.member_answers(c->hooks.arg, (uint32_t)s));
+			}
+		}
+	}
+}
+
 static void api_metrics(struct sl_ctl *c, struct resp *rs)
 {
 	size_t cap = 4096, len = 0;
@@ -866,6 +897,7 @@ static void api_metrics(struct sl_ctl *c, struct resp *rs)
 		mprintf(&b, &len, &cap, "sluice_config_objects{type=\"%s\"} %u\n", sl_types[t].name, c->m.n_objs[t]);
 	if (c->hooks.metrics)
 		c->hooks.metrics(c->hooks.arg, &b, &len, &cap);
+	gslb_metrics(c, &b, &len, &cap);
 	rs->status = 200;
 	rs->text = b;
 	rs->text_len = len;
@@ -916,8 +948,13 @@ static void gslb_runtime_json(struct sl_ctl *c, struct sl_node *n, struct resp *
 			const char *ip = json_string_value(json_object_get(json_object_get(mb, "ip"), "addr"));
 			struct in_addr a;
 			int s = ip && inet_pton(AF_INET, ip, &a) == 1 ? health_find(c, n->name, a.s_addr) : -1;
-			json_array_append_new(mem, json_pack("{s:s, s:i, s:b}", "ip", ip ? ip : "", "health_slot", s,
-							     "oper_up", s >= 0 && c->health[s]));
+			json_t *m = json_pack("{s:s, s:i, s:b}", "ip", ip ? ip : "", "health_slot", s,
+					      "oper_up", s >= 0 && c->health[s]);
+			if (s >= 0 && c->hooks.member_answers)
+				json_object_set_new(m, "answers",
+						    json_integer((json_int_t)c->hooks.member_answers(c->hooks.arg,
+												     (uint32_t)s)));
+			json_array_append_new(mem, m);
 		}
 	}
 	rs->status = 200;

@@ -28,6 +28,9 @@ struct sl_ctl_hooks {
 	int (*vs_runtime)(void *arg, uint32_t vs_slot, json_t *out);
 	/* Append Prometheus text lines for engine counters to /metrics (buffer is malloc'd; grow with realloc). */
 	int (*metrics)(void *arg, char **buf, size_t *len, size_t *cap);
+	/* Answers the workers gave with the GSLB member in this health slot
+	   (summed over workers). NULL: not reported. */
+	uint64_t (*member_answers)(void *arg, uint32_t health_slot);
 };
 
 /* Loads state_dir/config.json (+ journal); corrupt -> NULL with message in err. Builds and publishes the

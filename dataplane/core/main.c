@@ -187,10 +187,11 @@ static int hook_vs_runtime(void *arg, uint32_t slot, json_t *out)
 	return 0;
 }
 
-uint64_t sl_engine_member_answers(uint32_t health_slot)
+static uint64_t hook_member_answers(void *arg, uint32_t health_slot)
 {
 	uint64_t n = 0;
 
+	(void)arg;
 	for (unsigned i = 0; i < sl_eng.n_workers && health_slot < SL_MAX_HEALTH; i++)
 		n += sl_eng.w[i]->member_answers[health_slot];
 	return n;
@@ -420,7 +421,8 @@ int main(int argc, char **argv)
 	const char *ready = NULL, *pidf = NULL, *log_dir = "/var/log/sluice";
 	struct sl_ctl_conf cconf;
 	struct sl_ctl_hooks hooks = { .arg = NULL, .publish = hook_publish, .stats = hook_stats,
-				      .vs_runtime = hook_vs_runtime, .metrics = hook_metrics };
+				      .vs_runtime = hook_vs_runtime, .metrics = hook_metrics,
+				      .member_answers = hook_member_answers };
 	struct sl_ctl *ctl;
 	char err[512];
 	int rc, c;

@@ -136,6 +136,18 @@ check "GSLB 6:3:1 over 5000 queries, each member within 2 points" \
 check "GSLB 20:20:1 over 5000 queries, each member within 2 points" \
 	split web.$ZONE 5000 "198.18.4.1:48.78 198.18.4.2:48.78 198.18.4.3:2.44"
 
+rt=$(api GET /api/gslbservice/it-631/runtime 2>&1)
+if $PY -c 'import json,sys; m=json.loads(sys.argv[1])["members"]; assert len(m)==3 and all(x["answers"]>=500 for x in m)' "$rt" 2>/dev/null; then
+	ok "per-member answer counters in /api/gslbservice/it-631/runtime"
+else
+	not_ok "per-member answer counters in /api/gslbservice/it-631/runtime" "$rt"
+fi
+if api GET /metrics 2>/dev/null | grep -qE '^sluice_gslb_member_answers_total\{gslb="it-631",member="198\.18\.3\.1"\} [1-9][0-9]*$'; then
+	ok "per-member answer counters in /metrics"
+else
+	not_ok "per-member answer counters in /metrics" "$(api GET /metrics 2>&1 | grep gslb | head -5)"
+fi
+
 if member_state it-631 198.18.3.1 down; then
 	a=$(for i in $(seq 20); do answers_of app.$ZONE; done)
 	if grep -q 198.18.3.1 <<<"$a"; then not_ok "member marked down through the API is not answered" "$a"
