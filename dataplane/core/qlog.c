@@ -120,7 +120,7 @@ static void write_rec(FILE *f, const char *vs, const struct sl_qlog_rec *r)
 	json_object_set_new(o, "answers", ans);
 	json_object_set_new(o, "latency_us", json_real(r->latency_ns / 1000.0));
 	json_object_set_new(o, "worker", json_integer(r->worker));
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4));
 	if (line) {
 		fputs(line, f);
 		fputc('\n', f);
