@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Control API end to end with curl --unix-socket and sluicectl.
 #   tests/integration/control_api.sh                 # starts build/tests/control/ctl_host in a temp dir
-#   SLUICE_SOCK=/run/sluice/control.sock tests/integration/control_api.sh   # against a running engine
+#   CTL_IT_SOCK=/run/sluice/control.sock tests/integration/control_api.sh   # against a running engine
+# (CTL_IT_SOCK, not SLUICE_SOCK: the bed's lib.sh exports SLUICE_SOCK for
+# sluicectl, and this script alone must still test its own ctl_host)
 # Env: BUILD (default build), SLUICECTL, CTL_HOST. Exit status 0 only when every check passed.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,8 +36,8 @@ start_host() {
 	echo "ctl_host did not start:"; cat "$TMP/host.log"; exit 1
 }
 
-if [ -n "${SLUICE_SOCK:-}" ]; then
-	SOCK=$SLUICE_SOCK
+if [ -n "${CTL_IT_SOCK:-}" ]; then
+	SOCK=$CTL_IT_SOCK
 else
 	OWN=1
 	SOCK=$TMP/control.sock

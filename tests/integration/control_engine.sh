@@ -85,7 +85,7 @@ SL_PMD=$(engine_pmd)
 export SL_PMD
 
 # ---- a. the control API suite against the engine's socket
-out=$(BUILD=$SL_BUILD_DIR SLUICECTL=$SL_CTL timeout 180 bash "$IT_DIR/control_api.sh" 2>&1)
+out=$(CTL_IT_SOCK=$SL_CONTROL_SOCK BUILD=$SL_BUILD_DIR SLUICECTL=$SL_CTL timeout 180 bash "$IT_DIR/control_api.sh" 2>&1)
 rc=$?
 n=0
 while IFS= read -r l; do
