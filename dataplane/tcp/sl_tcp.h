@@ -110,8 +110,19 @@ struct sl_tcp_conf {
 	uint16_t refuse_mss;     /* peer MSS below this refuses the SYN (default 64) */
 	uint32_t sndbuf, rcvbuf; /* per-connection limits in bytes (default 256 KiB) */
 	/* per-connection buffer references: queued for sending / held out of
-	 * order (default 256 each, 4..4096; memory is reserved at create) */
+	 * order (default 256 each, 4..4096). They live in blocks of sndq_max /
+	 * ooo_max entries (16 / 24 bytes each) that a connection takes from a
+	 * per-stack pool when it first queues data / stores an out-of-order
+	 * segment and gives back as soon as that queue is empty again, so an
+	 * idle connection holds none. */
 	uint16_t sndq_max, ooo_max;
+	/* Blocks in each pool, reserved at create. 0 (the default) = max_conns/4,
+	 * at least 64; always clamped to max_conns (one block per connection is
+	 * the most a connection can use). Out of send blocks, sl_tcp_send
+	 * returns -EAGAIN (counted in snd_no_block) and the writable callback
+	 * follows when a block is free again; out of out-of-order blocks, the
+	 * segment is dropped (ooo_no_block) and the peer retransmits it. */
+	uint32_t sndq_blocks, ooo_blocks;
 	uint32_t rto_min_ms, rto_max_ms, rto_init_ms; /* default 200, 60000, 1000 */
 	uint32_t delack_ms;      /* default 40 */
 	uint32_t msl_ms;         /* TIME_WAIT lasts 2*msl (default 30000) */
@@ -164,6 +175,9 @@ struct sl_tcp_counters {
 	uint64_t mss_floored, mss_refused;
 	uint64_t tw_entered, tw_overflow, tw_reuse, tw_expired;
 	uint64_t delayed_acks, quick_acks, zwin_probes, keepalive_probes, keepalive_timeouts, tlp_probes;
+	/* send refused for want of a send-queue block (-EAGAIN); out-of-order
+	 * segment dropped for want of an out-of-order block */
+	uint64_t snd_no_block, ooo_no_block;
 };
 
 /* The counters struct is an array of uint64_t; these are its field names in
@@ -255,6 +269,21 @@ struct sl_tcp_conn_info {
 	uint64_t retrans;
 };
 void sl_tcp_conn_info(const struct sl_tcp_conn *c, struct sl_tcp_conn_info *ci);
+
+/* Memory accounting. sl_tcp_conn_mem: bytes reserved per connection slot
+ * whether used or not (TCB, its free-list entry, and its share of the
+ * TIME_WAIT table and the flow table). sl_tcp_block_mem: bytes of the two
+ * queue-block pools (with their free lists). Both for conf as it would be
+ * passed to sl_tcp_stack_create (defaults resolved the same way). */
+size_t sl_tcp_conn_mem(const struct sl_tcp_conf *conf);
+size_t sl_tcp_block_mem(const struct sl_tcp_conf *conf);
+
+/* Queue blocks right now (gauges, for telemetry and tests). */
+struct sl_tcp_block_usage {
+	uint32_t sndq_total, sndq_used, ooo_total, ooo_used;
+	uint32_t sndq_waiters; /* connections waiting for a send block */
+};
+void sl_tcp_block_usage(const struct sl_tcp_stack *st, struct sl_tcp_block_usage *u);
 
 const struct sl_tcp_counters *sl_tcp_counters(const struct sl_tcp_stack *st);
 uint32_t sl_tcp_active_conns(const struct sl_tcp_stack *st);

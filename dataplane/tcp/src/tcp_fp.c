@@ -35,6 +35,95 @@ static inline void buf_unref(struct sl_tcp_stack *st, struct sl_buf *b)
 	st->conf.buf_ops->unref(st->conf.buf_ctx, b);
 }
 
+/* ------------------------------------------------------------ queue blocks */
+/* A connection holds a send-queue block only while it has data queued and
+ * an out-of-order block only while it holds segments, so an idle
+ * connection costs its TCB alone. Blocks come from per-stack free lists
+ * (stacks of block indices): O(1), no allocation. */
+static bool sndq_get(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->st;
+	if (!st->sndq_nfree)
+		return false;
+	uint32_t b = st->sndq_free[--st->sndq_nfree];
+	c->sndq = st->sndq_pool + (size_t)b * st->conf.sndq_max;
+	c->sndq_head = 0;
+	return true;
+}
+
+static void sndq_put(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->st;
+	if (!c->sndq)
+		return;
+	st->sndq_free[st->sndq_nfree++] = (uint32_t)((size_t)(c->sndq - st->sndq_pool) / st->conf.sndq_max);
+	c->sndq = NULL;
+	c->sndq_head = 0;
+}
+
+static bool ooo_get(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->st;
+	if (!st->ooo_nfree)
+		return false;
+	uint32_t b = st->ooo_free[--st->ooo_nfree];
+	c->ooo_blk = st->ooo_pool + (size_t)b * st->conf.ooo_max;
+	c->ooo_first = 0;
+	return true;
+}
+
+static void ooo_put(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->st;
+	if (!c->ooo_blk)
+		return;
+	st->ooo_free[st->ooo_nfree++] = (uint32_t)((size_t)(c->ooo_blk - st->ooo_pool) / st->conf.ooo_max);
+	c->ooo_blk = NULL;
+	c->ooo_first = 0;
+}
+
+static inline struct ooo_ent *ooo_q(const struct sl_tcp_conn *c)
+{
+	return c->ooo_blk ? c->ooo_blk + c->ooo_first : NULL;
+}
+
+/* FIFO of connections that got -EAGAIN for want of a send block. Each
+ * connection is linked at most once; conn_stop unlinks it, so a freed TCB
+ * is never on the list. */
+static void wq_push(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->st;
+	if (c->in_wq)
+		return;
+	uint32_t idx = (uint32_t)(c - st->conns);
+	c->in_wq = true;
+	c->wq_next = WQ_NONE;
+	c->wq_prev = st->wq_tail;
+	if (st->wq_tail == WQ_NONE)
+		st->wq_head = idx;
+	else
+		st->conns[st->wq_tail].wq_next = idx;
+	st->wq_tail = idx;
+	st->wq_len++;
+}
+
+static void wq_unlink(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->st;
+	if (!c->in_wq)
+		return;
+	if (c->wq_prev == WQ_NONE)
+		st->wq_head = c->wq_next;
+	else
+		st->conns[c->wq_prev].wq_next = c->wq_next;
+	if (c->wq_next == WQ_NONE)
+		st->wq_tail = c->wq_prev;
+	else
+		st->conns[c->wq_next].wq_prev = c->wq_prev;
+	c->in_wq = false;
+	st->wq_len--;
+}
+
 /* --------------------------------------------------------------- flow table */
 static uint32_t flow_hash(const struct sl_tcp_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
 			  uint16_t rport)
@@ -252,10 +341,11 @@ static unsigned sack_blocks(const struct sl_tcp_conn *c, struct sl_tcp_opts *o, 
 	struct range first = { 0, 0 }, rest[SL_TCP_MAX_SACK];
 	unsigned nrest = 0;
 	bool have_first = false;
+	const struct ooo_ent *q = ooo_q(c);
 	for (unsigned i = 0; i < c->n_ooo;) {
-		struct range b = { c->ooo[i].seq, c->ooo[i].seq + c->ooo[i].len };
-		for (i++; i < c->n_ooo && c->ooo[i].seq == b.r; i++)
-			b.r += c->ooo[i].len; /* adjacent entries form one block */
+		struct range b = { q[i].seq, q[i].seq + q[i].len };
+		for (i++; i < c->n_ooo && q[i].seq == b.r; i++)
+			b.r += q[i].len; /* adjacent entries form one block */
 		if (!have_first && SEQ_LEQ(b.l, c->last_sack.l) && SEQ_GEQ(b.r, c->last_sack.r)) {
 			first = b;
 			have_first = true;
@@ -407,8 +497,6 @@ static struct sl_tcp_conn *conn_alloc(struct sl_tcp_stack *st)
 	uint32_t idx = st->conn_free[--st->n_free];
 	struct sl_tcp_conn *c = &st->conns[idx];
 	memset(c, 0, sizeof(*c));
-	c->sndq = st->sndq_pool + (size_t)idx * st->conf.sndq_max;
-	c->ooo = c->ooo_base = st->ooo_pool + (size_t)idx * st->conf.ooo_max;
 	c->st = st;
 	c->in_use = true;
 	c->tn.kind = TN_CONN;
@@ -430,11 +518,14 @@ static void conn_drop_queues(struct sl_tcp_conn *c)
 		buf_unref(st, c->sndq[(c->sndq_head + k) % st->conf.sndq_max].b);
 	c->sndq_cnt = 0;
 	c->sndq_bytes = 0;
+	sndq_put(c);
+	wq_unlink(c);
+	c->need_writable = false;
 	for (unsigned i = 0; i < c->n_ooo; i++)
-		buf_unref(st, c->ooo[i].b);
+		buf_unref(st, ooo_q(c)[i].b);
 	c->n_ooo = 0;
-	c->ooo = c->ooo_base;
 	c->ooo_bytes = 0;
+	ooo_put(c);
 }
 
 static void conn_unhash(struct sl_tcp_conn *c)
@@ -499,7 +590,7 @@ static void enter_time_wait(struct sl_tcp_conn *c)
 		c->state = SL_TCP_TIME_WAIT;
 		return;
 	}
-	st->tw_free = tw->next_free;
+	st->tw_free = (struct sl_tcp_tw *)tw->tn.prev;
 	struct flow_ent *e = c->in_ft ? ft_find(st, c->lip, c->lport, c->rip, c->rport) : NULL;
 	tw->lip = c->lip;
 	tw->rip = c->rip;
@@ -534,7 +625,7 @@ static void tw_kill(struct sl_tcp_stack *st, struct sl_tcp_tw *tw)
 		ft_remove(st, e);
 	tn_unlink(&tw->tn);
 	tw->in_use = false;
-	tw->next_free = st->tw_free;
+	tw->tn.prev = (struct tnode *)st->tw_free; /* off the wheel: prev links the free list */
 	st->tw_free = tw;
 	st->n_tw--;
 }
@@ -877,11 +968,12 @@ static void deliver(struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint3
 static void ooo_insert(struct sl_tcp_conn *c, uint32_t seq, struct sl_buf *b, uint32_t off, uint32_t len)
 {
 	struct sl_tcp_stack *st = c->st;
+	struct ooo_ent *q = ooo_q(c);
 	uint32_t end = seq + len;
 	unsigned i = 0;
 	/* trim against entries that start before us */
 	for (; i < c->n_ooo; i++) {
-		struct ooo_ent *e = &c->ooo[i];
+		struct ooo_ent *e = &q[i];
 		uint32_t ee = e->seq + e->len;
 		if (SEQ_GEQ(e->seq, seq))
 			break;
@@ -896,28 +988,40 @@ static void ooo_insert(struct sl_tcp_conn *c, uint32_t seq, struct sl_buf *b, ui
 		}
 	}
 	/* drop entries we cover entirely; trim our tail against the next one */
-	while (i < c->n_ooo && SEQ_LEQ(c->ooo[i].seq + c->ooo[i].len, end)) {
-		c->ooo_bytes -= c->ooo[i].len;
-		buf_unref(st, c->ooo[i].b);
-		memmove(&c->ooo[i], &c->ooo[i + 1], (c->n_ooo - i - 1) * sizeof(c->ooo[0]));
+	while (i < c->n_ooo && SEQ_LEQ(q[i].seq + q[i].len, end)) {
+		c->ooo_bytes -= q[i].len;
+		buf_unref(st, q[i].b);
+		memmove(&q[i], &q[i + 1], (c->n_ooo - i - 1) * sizeof(q[0]));
 		c->n_ooo--;
 	}
-	if (i < c->n_ooo && SEQ_LT(c->ooo[i].seq, end))
-		end = c->ooo[i].seq;
+	if (i < c->n_ooo && SEQ_LT(q[i].seq, end))
+		end = q[i].seq;
 	len = end - seq;
-	if (!len)
+	if (!len) {
+		if (!c->n_ooo)
+			ooo_put(c);
 		return;
+	}
 	if (c->n_ooo == st->conf.ooo_max) {
 		st->cnt.ooo_drops++;
 		return;
 	}
-	if (c->ooo + c->n_ooo == c->ooo_base + st->conf.ooo_max) {
-		/* the window reached the end of the slice: slide it back */
-		memmove(c->ooo_base, c->ooo, c->n_ooo * sizeof(c->ooo[0]));
-		c->ooo = c->ooo_base;
+	if (!c->ooo_blk) {
+		/* the first segment held: take a block, or drop it (the peer
+		 * retransmits; the ACK that follows carries no SACK for it) */
+		if (!ooo_get(c)) {
+			st->cnt.ooo_no_block++;
+			return;
+		}
+		q = ooo_q(c);
+	} else if (c->ooo_first + c->n_ooo == st->conf.ooo_max) {
+		/* the window reached the end of the block: slide it back */
+		memmove(c->ooo_blk, q, c->n_ooo * sizeof(q[0]));
+		c->ooo_first = 0;
+		q = c->ooo_blk;
 	}
-	memmove(&c->ooo[i + 1], &c->ooo[i], (c->n_ooo - i) * sizeof(c->ooo[0]));
-	c->ooo[i] = (struct ooo_ent){ .seq = seq, .len = len, .b = b, .off = off };
+	memmove(&q[i + 1], &q[i], (c->n_ooo - i) * sizeof(q[0]));
+	q[i] = (struct ooo_ent){ .seq = seq, .len = len, .b = b, .off = off };
 	buf_ref(st, b);
 	c->n_ooo++;
 	c->ooo_bytes += len;
@@ -927,11 +1031,11 @@ static void ooo_insert(struct sl_tcp_conn *c, uint32_t seq, struct sl_buf *b, ui
 static void ooo_drain(struct sl_tcp_conn *c)
 {
 	struct sl_tcp_stack *st = c->st;
-	while (c->n_ooo && SEQ_LEQ(c->ooo[0].seq, c->rcv_nxt) && c->in_use) {
-		struct ooo_ent e = c->ooo[0];
-		c->ooo++;
+	while (c->n_ooo && SEQ_LEQ(ooo_q(c)->seq, c->rcv_nxt) && c->in_use) {
+		struct ooo_ent e = *ooo_q(c);
+		c->ooo_first++;
 		if (!--c->n_ooo)
-			c->ooo = c->ooo_base;
+			ooo_put(c); /* holes filled: the block goes back at once */
 		c->ooo_bytes -= e.len;
 		uint32_t skip = c->rcv_nxt - e.seq;
 		if (skip < e.len && c->state != SL_TCP_CLOSED)
@@ -1156,6 +1260,8 @@ static bool rcv_ack(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, uint32_t 
 				c->sndq_cnt--;
 			}
 		}
+		if (!c->sndq_cnt)
+			sndq_put(c); /* all acknowledged: the block goes back at once */
 		c->snd_una = ack;
 		if (SEQ_LT(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
@@ -1556,11 +1662,40 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 	keepalive_arm(c);
 	tcp_output(c);
 	if (c->need_writable && c->sndq_bytes < c->sndbuf && c->sndq_cnt < st->conf.sndq_max &&
-	    !c->app_closed && !c->fin_queued) {
+	    (c->sndq || st->sndq_nfree) && !c->app_closed && !c->fin_queued) {
 		c->need_writable = false;
+		wq_unlink(c);
 		if (c->ops && c->ops->writable)
 			c->ops->writable(c->uarg, c);
 	}
+}
+
+/* Offer freed send blocks to connections that were refused one, oldest
+ * first. Runs at the end of sl_tcp_input/sl_tcp_tick rather than where a
+ * block is freed, so that no callback of one connection runs in the middle
+ * of another's processing. At most as many wake-ups as free blocks: a woken
+ * connection that does not send leaves its block for the next round. */
+static void wq_wake(struct sl_tcp_stack *st)
+{
+	if (st->waking || st->wq_head == WQ_NONE || !st->sndq_nfree)
+		return;
+	st->waking = true;
+	uint32_t budget = st->sndq_nfree;
+	while (budget && st->sndq_nfree && st->wq_head != WQ_NONE) {
+		budget--;
+		struct sl_tcp_conn *c = &st->conns[st->wq_head];
+		wq_unlink(c);
+		if (!c->need_writable || c->app_closed || c->fin_queued || c->sndq)
+			continue;
+		c->need_writable = false;
+		if (c->ops && c->ops->writable) {
+			c->busy++;
+			c->ops->writable(c->uarg, c);
+			c->busy--;
+			conn_gc(c);
+		}
+	}
+	st->waking = false;
 }
 
 /* ------------------------------------------------------------- SYN cookies */
@@ -1844,6 +1979,7 @@ int sl_tcp_input(struct sl_tcp_stack *st, const struct sl_tcp_seg_in *seg, uint6
 	conn_input(c, &h, seg->payload, seg->payload_off, seg->payload_len);
 	c->busy--;
 	conn_gc(c);
+	wq_wake(st);
 	return 0;
 }
 
@@ -1996,7 +2132,7 @@ static void conn_timer(struct sl_tcp_conn *c)
 	conn_gc(c);
 }
 
-void sl_tcp_tick(struct sl_tcp_stack *st, uint64_t now_us)
+static void tick_wheel(struct sl_tcp_stack *st, uint64_t now_us)
 {
 	if (now_us > st->now_us)
 		st->now_us = now_us;
@@ -2033,6 +2169,13 @@ void sl_tcp_tick(struct sl_tcp_stack *st, uint64_t now_us)
 		}
 	}
 	st->last_tick = target;
+}
+
+void sl_tcp_tick(struct sl_tcp_stack *st, uint64_t now_us)
+{
+	tick_wheel(st, now_us);
+	/* also catches blocks freed by API calls made outside any callback */
+	wq_wake(st);
 }
 
 /* ---------------------------------------------------------- application API */
@@ -2201,7 +2344,7 @@ void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes)
 
 uint32_t sl_tcp_send_space(const struct sl_tcp_conn *c)
 {
-	if (c->sndq_cnt >= c->st->conf.sndq_max || c->sndq_bytes >= c->sndbuf)
+	if (c->sndq_cnt >= c->st->conf.sndq_max || c->sndq_bytes >= c->sndbuf || (!c->sndq && !c->st->sndq_nfree))
 		return 0;
 	return c->sndbuf - c->sndq_bytes;
 }
@@ -2214,6 +2357,12 @@ int sl_tcp_send(struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t 
 		return -EPIPE;
 	if (!len)
 		return 0;
+	if (!c->sndq && !sndq_get(c)) {
+		c->st->cnt.snd_no_block++;
+		c->need_writable = true;
+		wq_push(c);
+		return -EAGAIN;
+	}
 	if (!sl_tcp_send_space(c)) {
 		c->need_writable = true;
 		return -EAGAIN;

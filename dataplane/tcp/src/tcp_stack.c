@@ -55,6 +55,8 @@ const char *const sl_tcp_counter_names[] = {
 	"keepalive_probes",
 	"keepalive_timeouts",
 	"tlp_probes",
+	"snd_no_block",
+	"ooo_no_block",
 };
 _Static_assert(sizeof(sl_tcp_counter_names) / sizeof(sl_tcp_counter_names[0]) == SL_TCP_N_COUNTERS,
 	       "sl_tcp_counter_names out of step with struct sl_tcp_counters");
@@ -86,6 +88,59 @@ void sl_tcp_conf_defaults(struct sl_tcp_conf *c)
 	c->challenge_ack_limit = 1000;
 	c->ephemeral_lo = 32768;
 	c->ephemeral_hi = 60999;
+}
+
+static uint32_t blocks(const struct sl_tcp_conf *c, uint32_t v)
+{
+	if (!v) {
+		v = c->max_conns / 4;
+		if (v < 64)
+			v = 64;
+	}
+	return v < c->max_conns ? v : c->max_conns;
+}
+
+uint32_t sl_tcp_sndq_blocks(const struct sl_tcp_conf *c)
+{
+	return blocks(c, c->sndq_blocks);
+}
+
+uint32_t sl_tcp_ooo_blocks(const struct sl_tcp_conf *c)
+{
+	return blocks(c, c->ooo_blocks);
+}
+
+static uint32_t flow_slots(uint32_t n, uint32_t ntw)
+{
+	uint32_t fsz = 16;
+	while (fsz < 2 * (n + ntw))
+		fsz <<= 1;
+	return fsz;
+}
+
+/* Allocation sizes are rounded to 64 bytes (see mem_alloc); the per-slot
+ * figure spreads the shared tables over max_conns and rounds up. */
+size_t sl_tcp_conn_mem(const struct sl_tcp_conf *c)
+{
+	size_t n = c->max_conns ? c->max_conns : 1, ntw = c->max_tw ? c->max_tw : n;
+	size_t shared = ntw * sizeof(struct sl_tcp_tw) + (size_t)flow_slots((uint32_t)n, (uint32_t)ntw) * sizeof(struct flow_ent);
+	return sizeof(struct sl_tcp_conn) + sizeof(uint32_t) + (shared + n - 1) / n;
+}
+
+size_t sl_tcp_block_mem(const struct sl_tcp_conf *c)
+{
+	size_t ns = sl_tcp_sndq_blocks(c), no = sl_tcp_ooo_blocks(c);
+	return ns * (c->sndq_max * sizeof(struct sndq_ent) + sizeof(uint32_t)) +
+	       no * (c->ooo_max * sizeof(struct ooo_ent) + sizeof(uint32_t));
+}
+
+void sl_tcp_block_usage(const struct sl_tcp_stack *st, struct sl_tcp_block_usage *u)
+{
+	u->sndq_total = st->conf.sndq_blocks;
+	u->sndq_used = st->conf.sndq_blocks - st->sndq_nfree;
+	u->ooo_total = st->conf.ooo_blocks;
+	u->ooo_used = st->conf.ooo_blocks - st->ooo_nfree;
+	u->sndq_waiters = st->wq_len;
 }
 
 static void *mem_alloc(const struct sl_tcp_conf *c, size_t size)
@@ -149,18 +204,22 @@ struct sl_tcp_stack *sl_tcp_stack_create(const struct sl_tcp_conf *conf, uint64_
 	key_from(st->key_ts, conf->secret, conf->seed, 3);
 	key_from(st->key_flow, conf->secret, conf->seed, 4);
 
+	st->conf.sndq_blocks = sl_tcp_sndq_blocks(conf);
+	st->conf.ooo_blocks = sl_tcp_ooo_blocks(conf);
 	uint32_t n = st->conf.max_conns, ntw = st->conf.max_tw;
-	uint32_t fsz = 16;
-	while (fsz < 2 * (n + ntw))
-		fsz <<= 1;
+	uint32_t nsb = st->conf.sndq_blocks, nob = st->conf.ooo_blocks;
+	uint32_t fsz = flow_slots(n, ntw);
 	st->conns = mem_alloc(conf, (size_t)n * sizeof(struct sl_tcp_conn));
-	st->sndq_pool = mem_alloc(conf, (size_t)n * conf->sndq_max * sizeof(struct sndq_ent));
-	st->ooo_pool = mem_alloc(conf, (size_t)n * conf->ooo_max * sizeof(struct ooo_ent));
+	st->sndq_pool = mem_alloc(conf, (size_t)nsb * conf->sndq_max * sizeof(struct sndq_ent));
+	st->ooo_pool = mem_alloc(conf, (size_t)nob * conf->ooo_max * sizeof(struct ooo_ent));
+	st->sndq_free = mem_alloc(conf, (size_t)nsb * sizeof(uint32_t));
+	st->ooo_free = mem_alloc(conf, (size_t)nob * sizeof(uint32_t));
 	st->conn_free = mem_alloc(conf, (size_t)n * sizeof(uint32_t));
 	st->tws = mem_alloc(conf, (size_t)ntw * sizeof(struct sl_tcp_tw));
 	st->ft = mem_alloc(conf, (size_t)fsz * sizeof(struct flow_ent));
 	st->lst = mem_alloc(conf, (size_t)st->conf.max_listeners * sizeof(struct sl_tcp_listener));
-	if (!st->conns || !st->sndq_pool || !st->ooo_pool || !st->conn_free || !st->tws || !st->ft || !st->lst) {
+	if (!st->conns || !st->sndq_pool || !st->ooo_pool || !st->sndq_free || !st->ooo_free || !st->conn_free ||
+	    !st->tws || !st->ft || !st->lst) {
 		sl_tcp_stack_destroy(st);
 		errno = ENOMEM;
 		return NULL;
@@ -171,8 +230,16 @@ struct sl_tcp_stack *sl_tcp_stack_create(const struct sl_tcp_conf *conf, uint64_
 	for (uint32_t i = 0; i < n; i++)
 		st->conn_free[i] = n - 1 - i;
 	st->n_free = n;
+	/* lowest block first, so a lightly loaded stack touches little memory */
+	for (uint32_t i = 0; i < nsb; i++)
+		st->sndq_free[i] = nsb - 1 - i;
+	st->sndq_nfree = nsb;
+	for (uint32_t i = 0; i < nob; i++)
+		st->ooo_free[i] = nob - 1 - i;
+	st->ooo_nfree = nob;
+	st->wq_head = st->wq_tail = WQ_NONE;
 	for (uint32_t i = 0; i < ntw; i++)
-		st->tws[i].next_free = i + 1 < ntw ? &st->tws[i + 1] : NULL;
+		st->tws[i].tn.prev = i + 1 < ntw ? &st->tws[i + 1].tn : NULL;
 	st->tw_free = ntw ? &st->tws[0] : NULL;
 
 	uint32_t mss = (uint32_t)conf->mtu - 40;
@@ -199,13 +266,15 @@ void sl_tcp_stack_destroy(struct sl_tcp_stack *st)
 			for (unsigned k = 0; k < t->sndq_cnt; k++)
 				c->buf_ops->unref(c->buf_ctx, t->sndq[(t->sndq_head + k) % c->sndq_max].b);
 			for (unsigned k = 0; k < t->n_ooo; k++)
-				c->buf_ops->unref(c->buf_ctx, t->ooo[k].b);
+				c->buf_ops->unref(c->buf_ctx, t->ooo_blk[t->ooo_first + k].b);
 		}
 	}
 	struct sl_tcp_conf copy = *c;
 	mem_free(&copy, st->conns);
 	mem_free(&copy, st->sndq_pool);
 	mem_free(&copy, st->ooo_pool);
+	mem_free(&copy, st->sndq_free);
+	mem_free(&copy, st->ooo_free);
 	mem_free(&copy, st->conn_free);
 	mem_free(&copy, st->tws);
 	mem_free(&copy, st->ft);
