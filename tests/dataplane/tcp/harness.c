@@ -13,8 +13,10 @@
  *                     relative), and the words sackok nosackok nots nows nomss nosack.
  *   app listen | connect | send N | send_eagain N | close | shutdown | abort
  *       | nodelay | manual | consume N | keepalive | refuse | newpeer PORT | bufs SND RCV
+ *       | switch PORT (back to the connection of an earlier newpeer)
  *   expect event NAME | rcvd N | state NAME | counter NAME N | conns N | tw N
- *          | writable N | noevent
+ *          | writable N | noevent | blocks SNDQ OOO (queue blocks in use)
+ *          | waiters N (connections waiting for a send block)
  *
  * Before any line other than '>', every segment emitted so far must have been
  * matched; at the end nothing may be left unmatched (segments or events).
@@ -428,6 +430,19 @@ static void do_outbound(struct pd *p, uint8_t flags, struct fields *f)
 	}
 }
 
+/* Remember the current connection (by peer port) before talking to another. */
+static void peer_save(struct pd *p)
+{
+	unsigned i;
+	for (i = 0; i < p->n_peers && p->peers[i].rport != p->rport; i++)
+		;
+	if (i == p->n_peers) {
+		cr_assert_lt(p->n_peers, sizeof(p->peers) / sizeof(p->peers[0]));
+		p->n_peers++;
+	}
+	p->peers[i] = (struct pd_peer){ p->rport, p->have_isn, p->our_isn, p->conn };
+}
+
 static void do_app(struct pd *p, char **tok, int n)
 {
 	int ln = p->line;
@@ -483,8 +498,21 @@ static void do_app(struct pd *p, char **tok, int n)
 	} else if (!strcmp(w, "newpeer")) {
 		/* following lines talk about a new connection from this port */
 		cr_assert_eq(n, 2);
+		peer_save(p);
 		p->rport = (uint16_t)num(p, tok[1]);
 		p->have_isn = false;
+	} else if (!strcmp(w, "switch")) {
+		cr_assert_eq(n, 2);
+		peer_save(p);
+		uint16_t port = (uint16_t)num(p, tok[1]);
+		unsigned i;
+		for (i = 0; i < p->n_peers && p->peers[i].rport != port; i++)
+			;
+		cr_assert_lt(i, p->n_peers, "line %d: no earlier connection from port %u", ln, port);
+		p->rport = port;
+		p->have_isn = p->peers[i].have_isn;
+		p->our_isn = p->peers[i].our_isn;
+		p->conn = p->peers[i].conn;
 	} else if (!strcmp(w, "refuse")) {
 		p->accept_refuse = true;
 	} else {
@@ -520,6 +548,16 @@ static void do_expect(struct pd *p, char **tok, int n)
 	} else if (!strcmp(w, "conns")) {
 		cr_assert_eq(sl_tcp_active_conns(p->st), (uint32_t)num(p, tok[1]), "line %d: conns %u", ln,
 			     sl_tcp_active_conns(p->st));
+	} else if (!strcmp(w, "blocks")) {
+		cr_assert_eq(n, 3);
+		struct sl_tcp_block_usage u;
+		sl_tcp_block_usage(p->st, &u);
+		cr_assert(u.sndq_used == (uint32_t)num(p, tok[1]) && u.ooo_used == (uint32_t)num(p, tok[2]),
+			  "line %d: blocks in use: %u send, %u out-of-order", ln, u.sndq_used, u.ooo_used);
+	} else if (!strcmp(w, "waiters")) {
+		struct sl_tcp_block_usage u;
+		sl_tcp_block_usage(p->st, &u);
+		cr_assert_eq(u.sndq_waiters, (uint32_t)num(p, tok[1]), "line %d: %u waiters", ln, u.sndq_waiters);
 	} else if (!strcmp(w, "tw")) {
 		cr_assert_eq(sl_tcp_tw_count(p->st), (uint32_t)num(p, tok[1]), "line %d: tw %u", ln,
 			     sl_tcp_tw_count(p->st));

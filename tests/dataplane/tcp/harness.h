@@ -55,6 +55,14 @@ struct pd {
 	int line;
 	uint64_t line_ms;
 	uint32_t data_off; /* bytes of the send pattern already queued */
+	/* connections talked to so far (newpeer / switch) */
+	struct pd_peer {
+		uint16_t rport;
+		bool have_isn;
+		uint32_t our_isn;
+		struct sl_tcp_conn *conn;
+	} peers[16];
+	unsigned n_peers;
 };
 
 typedef void (*pd_tweak_fn)(struct sl_tcp_conf *c);
