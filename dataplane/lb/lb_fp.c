@@ -30,7 +30,10 @@ static inline uint64_t rt_eff(const struct sl_lb_pool *p, const struct sl_lb_in 
 {
 	if (!in->rt || !in->rt[i].us)
 		return 0;
-	uint32_t halves = (in->now_ms - in->rt[i].at_ms) / p->half_life_ms;
+	uint32_t age = in->now_ms - in->rt[i].at_ms;
+	if (age < p->half_life_ms)      /* fresh sample: no division */
+		return in->rt[i].us;
+	uint32_t halves = age / p->half_life_ms;
 	return halves >= 32 ? 0 : in->rt[i].us >> halves;
 }
 
@@ -66,20 +69,26 @@ static int swrr_min(const struct sl_lb_pool *p, struct sl_lb_pool_state *st, con
 		    struct lb_ex ex, enum lb_key k)
 {
 	uint64_t bn = 0, bd = 1;
-	bool any = false;
+	uint32_t ties = 0, first = 0;
 	if (k != K_NONE) {
 		for (uint32_t i = 0; i < p->n; i++) {
 			if (!usable(p, in, ex, i))
 				continue;
-			uint64_t v = key_num(p, in, k, i);
-			if (!any || v * bd < bn * p->srv[i].ratio) {
+			uint64_t v = key_num(p, in, k, i), a = v * bd, b = bn * p->srv[i].ratio;
+			if (!ties || a < b) {
 				bn = v;
 				bd = p->srv[i].ratio;
-				any = true;
+				ties = 1;
+				first = i;
+			} else if (a == b) {
+				ties++;
 			}
 		}
-		if (!any)
+		if (!ties)
 			return -ENOENT;
+		/* a single minimum: the smooth-WRR step below would leave its weight unchanged */
+		if (ties == 1)
+			return (int)first;
 	}
 	int64_t total = 0;
 	int best = -1;
