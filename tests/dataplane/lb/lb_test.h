@@ -24,7 +24,7 @@ struct t_pool {
 
 static inline struct sl_lb_server t_srv(uint32_t i, uint16_t ratio)
 {
-	/* 198.18.1.x, host byte order shifted to network order is irrelevant here: identity only */
+	/* 198.18.1.x; byte order does not matter, the address is only an identity here */
 	return (struct sl_lb_server){ .ip = 0xc6120100u + i + 2, .port = 80, .ratio = ratio, .enabled = true };
 }
 
