@@ -1,7 +1,9 @@
 /* Two stacks back to back through a seeded impairment shim (drop, duplicate,
  * reorder, 1 Gbit/s bottleneck, 1 ms one-way delay) in virtual time. Each
- * side sends a few MB and half-closes; every received byte is checked
- * against the generator and both stream checksums must match. */
+ * side of each connection sends a few MB and half-closes; every received
+ * byte is checked against the generator and the stream checksums must
+ * match. With several connections the queue-block pools can be made smaller
+ * than the number of busy connections. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
@@ -26,10 +28,12 @@ struct pkt {
 	struct tbuf *payload;
 };
 
+#define MAX_CONNS 8
+
+/* One end of one connection; id is the stack it lives on (0 = A, 1 = B)
+ * and selects the byte pattern it sends. */
 struct side {
-	struct sl_tcp_stack *st;
 	struct sl_tcp_conn *conn;
-	struct sl_tcp_listener *lst;
 	uint64_t to_send, sent, rcvd;
 	uint64_t sum_tx, sum_rx; /* FNV-1a over the streams */
 	bool shut, peer_closed, closed, error;
@@ -37,7 +41,9 @@ struct side {
 };
 
 struct sim {
-	struct side s[2];
+	struct sl_tcp_stack *st[2];
+	struct side s[2][MAX_CONNS];
+	unsigned nc, n_accepted;
 	struct pkt *heap[HEAP_MAX];
 	unsigned n;
 	uint64_t now_us, order;
@@ -48,6 +54,7 @@ struct sim {
 };
 
 static struct sim S;
+static uint64_t ooo_no_block_total; /* across runs, for the small-pool tests */
 
 static uint64_t rnd(void)
 {
@@ -233,7 +240,9 @@ static const struct sl_tcp_ops sim_ops = { on_connected, on_recv, on_writable, o
 
 static int on_accept(void *arg, struct sl_tcp_conn *c)
 {
-	struct side *sd = arg;
+	(void)arg;
+	cr_assert_lt(S.n_accepted, S.nc, "more connections accepted than opened");
+	struct side *sd = &S.s[1][S.n_accepted++];
 	sd->conn = c;
 	sl_tcp_set_ops(c, &sim_ops, sd);
 	pump(sd);
@@ -249,7 +258,13 @@ static bool port_even(void *arg, uint32_t lip, uint16_t lport, uint32_t rip, uin
 
 static void transfer(double drop, double dup, double reorder, uint64_t bytes, uint64_t seed);
 
-static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes, uint64_t seed, int cc)
+struct shape {
+	unsigned conns;		     /* concurrent connections, all opened by A */
+	uint32_t sndq_blocks, ooo_blocks; /* 0 = stack default */
+};
+
+static void transfer_n(double drop, double dup, double reorder, uint64_t bytes, uint64_t seed, int cc,
+		       struct shape sh)
 {
 	memset(&S, 0, sizeof(S));
 	S.rng = seed;
@@ -257,6 +272,8 @@ static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes,
 	S.dup = dup;
 	S.reorder = reorder;
 	S.now_us = 5000000;
+	S.nc = sh.conns;
+	cr_assert(S.nc >= 1 && S.nc <= MAX_CONNS);
 	for (int i = 0; i < 2; i++) {
 		struct sl_tcp_conf c;
 		sl_tcp_conf_defaults(&c);
@@ -267,39 +284,49 @@ static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes,
 		c.tx_arg = (void *)(intptr_t)i;
 		c.port_ok = port_even;
 		c.cc = (uint8_t)cc;
-		S.s[i].st = sl_tcp_stack_create(&c, S.now_us);
-		cr_assert(S.s[i].st);
-		S.s[i].id = i;
-		S.s[i].to_send = bytes;
-		S.s[i].sum_tx = S.s[i].sum_rx = 0xcbf29ce484222325ull;
+		c.sndq_blocks = sh.sndq_blocks;
+		c.ooo_blocks = sh.ooo_blocks;
+		S.st[i] = sl_tcp_stack_create(&c, S.now_us);
+		cr_assert(S.st[i]);
+		for (unsigned k = 0; k < S.nc; k++) {
+			struct side *sd = &S.s[i][k];
+			sd->id = i;
+			sd->to_send = bytes;
+			sd->sum_tx = sd->sum_rx = 0xcbf29ce484222325ull;
+		}
 	}
 	int err;
-	S.s[1].lst = sl_tcp_listen(S.s[1].st, IP_B, 7000, &sim_lops, &S.s[1], &err);
-	cr_assert(S.s[1].lst);
-	S.s[0].conn = sl_tcp_connect(S.s[0].st, IP_A, IP_B, 7000, &sim_ops, &S.s[0], &err);
-	cr_assert(S.s[0].conn, "connect: %d", err);
-	uint32_t a, b;
-	uint16_t lp, rp;
-	sl_tcp_conn_tuple(S.s[0].conn, &a, &lp, &b, &rp);
-	cr_assert_eq(lp & 1, 0, "port predicate ignored");
-	cr_assert(lp >= 32768 && lp <= 60999);
+	cr_assert(sl_tcp_listen(S.st[1], IP_B, 7000, &sim_lops, NULL, &err));
+	for (unsigned k = 0; k < S.nc; k++) {
+		S.s[0][k].conn = sl_tcp_connect(S.st[0], IP_A, IP_B, 7000, &sim_ops, &S.s[0][k], &err);
+		cr_assert(S.s[0][k].conn, "connect: %d", err);
+		uint32_t a, b;
+		uint16_t lp, rp;
+		sl_tcp_conn_tuple(S.s[0][k].conn, &a, &lp, &b, &rp);
+		cr_assert_eq(lp & 1, 0, "port predicate ignored");
+		cr_assert(lp >= 32768 && lp <= 60999);
+	}
 
 	uint64_t deadline = S.now_us + 900ull * 1000000, closed_at = 0;
 	uint64_t next_tick = S.now_us + 1000;
 	while (S.now_us < deadline) {
-		bool done = true;
+		bool done = S.n_accepted == S.nc;
 		for (int i = 0; i < 2; i++) {
-			struct side *sd = &S.s[i];
-			cr_assert(!sd->error, "side %d failed", i);
-			done = done && sd->peer_closed && sd->shut && sd->rcvd == bytes;
+			for (unsigned k = 0; k < S.nc; k++) {
+				struct side *sd = &S.s[i][k];
+				cr_assert(!sd->error, "side %d connection %u failed", i, k);
+				done = done && sd->peer_closed && sd->shut && sd->rcvd == bytes;
+			}
 		}
 		if (done && !closed_at) {
 			/* all sent, all received: let go of the handles */
 			closed_at = S.now_us;
 			for (int i = 0; i < 2; i++) {
-				sl_tcp_close(S.s[i].conn);
-				S.s[i].conn = NULL;
-				S.s[i].closed = true;
+				for (unsigned k = 0; k < S.nc; k++) {
+					sl_tcp_close(S.s[i][k].conn);
+					S.s[i][k].conn = NULL;
+					S.s[i][k].closed = true;
+				}
 			}
 		}
 		if (closed_at && S.now_us > closed_at + 10ull * 1000000)
@@ -310,7 +337,7 @@ static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes,
 			struct sl_tcp_seg_in in = { .saddr = p->saddr, .daddr = p->daddr, .tcp = p->hdr,
 						    .tcp_len = p->hdr_len, .payload = (struct sl_buf *)p->payload,
 						    .payload_off = 0, .payload_len = p->payload ? p->payload->len : 0 };
-			cr_assert_eq(sl_tcp_input(S.s[p->to].st, &in, S.now_us), 0);
+			cr_assert_eq(sl_tcp_input(S.st[p->to], &in, S.now_us), 0);
 			S.delivered++;
 			if (p->payload)
 				tbuf_put(p->payload);
@@ -318,33 +345,44 @@ static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes,
 		} else {
 			S.now_us = next_tick;
 			next_tick += 1000;
-			sl_tcp_tick(S.s[0].st, S.now_us);
-			sl_tcp_tick(S.s[1].st, S.now_us);
+			sl_tcp_tick(S.st[0], S.now_us);
+			sl_tcp_tick(S.st[1], S.now_us);
 		}
 	}
-	cr_assert(closed_at, "transfer did not finish: A sent %llu rcvd %llu, B sent %llu rcvd %llu",
-		  (unsigned long long)S.s[0].sent, (unsigned long long)S.s[0].rcvd,
-		  (unsigned long long)S.s[1].sent, (unsigned long long)S.s[1].rcvd);
+	cr_assert(closed_at, "transfer did not finish: A sent %llu rcvd %llu, B sent %llu rcvd %llu (first connection)",
+		  (unsigned long long)S.s[0][0].sent, (unsigned long long)S.s[0][0].rcvd,
+		  (unsigned long long)S.s[1][0].sent, (unsigned long long)S.s[1][0].rcvd);
 	/* a stall (RTO ladder, ACK loop) shows up as time, not just as a fail */
 	cr_assert_lt(closed_at - 5000000, 30ull * 1000000, "took %.1f s of virtual time",
 		     (double)(closed_at - 5000000) / 1e6);
 	for (int i = 0; i < 2; i++) {
-		cr_assert_eq(S.s[i].rcvd, bytes);
-		cr_assert_eq(S.s[i].sum_rx, S.s[!i].sum_tx, "checksum mismatch towards side %d", i);
-		cr_assert_eq(sl_tcp_active_conns(S.s[i].st), 0, "side %d still holds a TCB", i);
+		for (unsigned k = 0; k < S.nc; k++) {
+			cr_assert_eq(S.s[i][k].rcvd, bytes);
+			/* every connection carries the same pattern per direction */
+			cr_assert_eq(S.s[i][k].sum_rx, S.s[!i][0].sum_tx, "checksum mismatch towards side %d (%u)", i, k);
+		}
+		cr_assert_eq(sl_tcp_active_conns(S.st[i]), 0, "side %d still holds a TCB", i);
+		struct sl_tcp_block_usage u;
+		sl_tcp_block_usage(S.st[i], &u);
+		cr_assert(u.sndq_used == 0 && u.ooo_used == 0 && u.sndq_waiters == 0,
+			  "side %d: blocks still in use (%u send, %u out-of-order, %u waiting)", i, u.sndq_used,
+			  u.ooo_used, u.sndq_waiters);
 	}
-	/* one TIME_WAIT, or two after a simultaneous close */
-	uint32_t tw = sl_tcp_tw_count(S.s[0].st) + sl_tcp_tw_count(S.s[1].st);
-	cr_assert(tw == 1 || tw == 2, "%u TIME_WAIT entries", tw);
-	const struct sl_tcp_counters *ca = sl_tcp_counters(S.s[0].st), *cb = sl_tcp_counters(S.s[1].st);
-	cr_log_info("drop %.2f: %.1f s virtual, %llu pkts, dropped %llu dup %llu reord %llu, retrans A %llu B %llu, "
-		    "rto A %llu B %llu, fast A %llu B %llu, sack A %llu B %llu",
-		    drop, (double)(closed_at - 5000000) / 1e6, (unsigned long long)S.delivered,
+	/* one TIME_WAIT per connection, or two after a simultaneous close */
+	uint32_t tw = sl_tcp_tw_count(S.st[0]) + sl_tcp_tw_count(S.st[1]);
+	cr_assert(tw >= S.nc && tw <= 2 * S.nc, "%u TIME_WAIT entries", tw);
+	const struct sl_tcp_counters *ca = sl_tcp_counters(S.st[0]), *cb = sl_tcp_counters(S.st[1]);
+	cr_log_info("drop %.2f, %u conn(s): %.1f s virtual, %llu pkts, dropped %llu dup %llu reord %llu, retrans A "
+		    "%llu B %llu, rto A %llu B %llu, fast A %llu B %llu, sack A %llu B %llu, no send block A %llu "
+		    "B %llu, no ooo block A %llu B %llu",
+		    drop, S.nc, (double)(closed_at - 5000000) / 1e6, (unsigned long long)S.delivered,
 		    (unsigned long long)S.dropped, (unsigned long long)S.duplicated, (unsigned long long)S.reordered,
 		    (unsigned long long)ca->retrans_segs, (unsigned long long)cb->retrans_segs,
 		    (unsigned long long)ca->rto_expired, (unsigned long long)cb->rto_expired,
 		    (unsigned long long)ca->fast_retrans, (unsigned long long)cb->fast_retrans,
-		    (unsigned long long)ca->sack_recoveries, (unsigned long long)cb->sack_recoveries);
+		    (unsigned long long)ca->sack_recoveries, (unsigned long long)cb->sack_recoveries,
+		    (unsigned long long)ca->snd_no_block, (unsigned long long)cb->snd_no_block,
+		    (unsigned long long)ca->ooo_no_block, (unsigned long long)cb->ooo_no_block);
 	if (drop == 0 && dup == 0 && reorder == 0) {
 		cr_assert_eq(ca->retrans_segs + cb->retrans_segs, 0, "retransmissions on a clean link");
 		cr_assert_eq(ca->dupacks_in + cb->dupacks_in, 0);
@@ -353,6 +391,9 @@ static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes,
 		cr_assert_gt(ca->retrans_segs + cb->retrans_segs, 0);
 		cr_assert_gt(ca->sack_recoveries + cb->sack_recoveries, 0, "losses never repaired with SACK");
 	}
+	ooo_no_block_total += ca->ooo_no_block + cb->ooo_no_block;
+	if (sh.sndq_blocks && sh.sndq_blocks < S.nc)
+		cr_assert(ca->snd_no_block && cb->snd_no_block, "send-block pools never ran dry");
 	while (S.n) {
 		struct pkt *p = heap_pop();
 		if (p->payload)
@@ -360,8 +401,13 @@ static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes,
 		free(p);
 	}
 	for (int i = 0; i < 2; i++)
-		sl_tcp_stack_destroy(S.s[i].st);
+		sl_tcp_stack_destroy(S.st[i]);
 	cr_assert_eq(tbuf_live, 0, "%ld buffers leaked", tbuf_live);
+}
+
+static void transfer_cc(double drop, double dup, double reorder, uint64_t bytes, uint64_t seed, int cc)
+{
+	transfer_n(drop, dup, reorder, bytes, seed, cc, (struct shape){ .conns = 1 });
 }
 
 Test(loopback, clean_4MB_each_way, .timeout = 60)
@@ -401,4 +447,24 @@ Test(loopback, many_seeds_1MB, .timeout = 120)
 		double drop = (seed & 1) ? 0.05 : 0.02;
 		transfer(drop, 0.02, 0.05, 1u << 20, seed);
 	}
+}
+
+/* Eight busy connections each way share four send blocks and two
+ * out-of-order blocks per stack: senders wait for blocks (writable when one
+ * frees), receivers drop out-of-order segments they cannot hold, and every
+ * byte still arrives. */
+Test(loopback, small_block_pools_8_conns_clean, .timeout = 60)
+{
+	transfer_n(0, 0, 0, 1u << 20, 200, SL_TCP_CC_NEWRENO, (struct shape){ 8, 4, 2 });
+}
+
+Test(loopback, small_block_pools_8_conns_loss, .timeout = 120)
+{
+	ooo_no_block_total = 0;
+	for (uint64_t seed = 201; seed < 206; seed++) {
+		double drop = (seed & 1) ? 0.05 : 0.02;
+		transfer_n(drop, 0.02, 0.05, 1u << 20, seed, (seed & 2) ? SL_TCP_CC_CUBIC : SL_TCP_CC_NEWRENO,
+			   (struct shape){ 8, 4, 2 });
+	}
+	cr_assert_gt(ooo_no_block_total, 0, "out-of-order pools never ran dry");
 }
