@@ -246,9 +246,11 @@ void sl_tcp_set_manual_window(struct sl_tcp_conn *c, bool on);
 void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes);
 
 /* Queue bytes [off, off+len) of b (the stack takes its own reference).
- * -EAGAIN: send limit full (wait for writable); -EPIPE: shut down/closed. */
+ * -EAGAIN: send limit full, or no send-queue block free for a connection
+ * whose queue was empty (wait for writable); -EPIPE: shut down/closed. */
 int sl_tcp_send(struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len);
-/* Bytes that may still be queued before -EAGAIN. */
+/* Bytes that may still be queued before -EAGAIN (0 also when the queue is
+ * empty and no block is free; only a refused sl_tcp_send arms writable). */
 uint32_t sl_tcp_send_space(const struct sl_tcp_conn *c);
 /* Half-close: FIN after queued data. how must be SHUT_WR (1). */
 int sl_tcp_shutdown(struct sl_tcp_conn *c, int how);
