@@ -164,6 +164,11 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 		sum.dns_tcp_dropped += t.dns_tcp_dropped;
 		sum.echo_overflow += t.echo_overflow;
 		sum.idle_closed += t.idle_closed;
+		sum.proxy_accepted += t.proxy_accepted;
+		sum.proxy_connect_fail += t.proxy_connect_fail;
+		sum.proxy_no_server += t.proxy_no_server;
+		sum.proxy_bytes_c2s += t.proxy_bytes_c2s;
+		sum.proxy_bytes_s2c += t.proxy_bytes_s2c;
 	}
 #define VISIT(f) fn(arg, #f, sum.c.f);
 	TCP_FIELDS(VISIT)
@@ -175,6 +180,11 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 	fn(arg, "dns_tcp_dropped", sum.dns_tcp_dropped);
 	fn(arg, "echo_overflow", sum.echo_overflow);
 	fn(arg, "idle_closed", sum.idle_closed);
+	fn(arg, "proxy_accepted", sum.proxy_accepted);
+	fn(arg, "proxy_connect_fail", sum.proxy_connect_fail);
+	fn(arg, "proxy_no_server", sum.proxy_no_server);
+	fn(arg, "proxy_bytes_c2s", sum.proxy_bytes_c2s);
+	fn(arg, "proxy_bytes_s2c", sum.proxy_bytes_s2c);
 }
 
 static int tel_tcp(const char *cmd, const char *params, struct rte_tel_data *d)

@@ -22,9 +22,11 @@
 #define ECHO_PEND 256            /* received segments waiting for send space */
 #define DNS_TCP_MAX 1024         /* largest query accepted over TCP */
 #define DNS_TCP_IDLE_US (10ull * 1000000)
-#define MAX_LISTEN 64
+#define MAX_LISTEN 256
 
-enum tapp_kind { TAPP_NONE, TAPP_ECHO, TAPP_SINK, TAPP_SOURCE, TAPP_DNS };
+enum tapp_kind { TAPP_NONE, TAPP_ECHO, TAPP_SINK, TAPP_SOURCE, TAPP_DNS, TAPP_PROXY };
+
+#define PROXY_CONNECT_TRIES 3    /* a failed server connect moves on to another server */
 
 struct echo_pend {
 	struct rte_mbuf *m;
@@ -57,10 +59,17 @@ struct tapp {
 	uint64_t last_us;            /* DNS idle timeout */
 	uint64_t sent;               /* source: stream offset, drives the pattern */
 	union {
-		struct echo_state *echo;
+		struct echo_state *echo;   /* echo and proxy: data received, not yet sent on */
 		struct dns_state *dns;
 	};
 	struct tapp *prev_dns, *next_dns;  /* DNS idle-timeout scan */
+	/* L4 proxy: the other side, and the server this side talks to */
+	struct tapp *peer;
+	bool is_server, connected, shut_sent;
+	uint8_t tries;
+	uint32_t srv_ip, vs_slot;
+	uint16_t srv_port;
+	uint32_t tried[PROXY_CONNECT_TRIES];
 };
 
 struct sl_tcp_worker {
@@ -71,7 +80,8 @@ struct sl_tcp_worker {
 	struct tapp *dns_list;
 	uint64_t next_idle_scan;
 	unsigned n_listen;
-	struct {
+	struct tlisten {
+		struct sl_worker *w;
 		uint32_t ip;
 		uint16_t port;
 		uint8_t kind;
@@ -79,6 +89,11 @@ struct sl_tcp_worker {
 	} listen[MAX_LISTEN];
 	uint8_t dns_resp[65535];
 	uint64_t no_ctx, dns_tcp_queries, dns_tcp_dropped, echo_overflow, idle_closed;
+	uint64_t proxy_accepted, proxy_connect_fail, proxy_no_server, proxy_bytes_c2s, proxy_bytes_s2c;
+	/* smooth weighted round robin state, per server of the current generation */
+	const void *wrr_gen;
+	int32_t *wrr_cur;
+	uint32_t wrr_cap;
 };
 
 /* ---- sl_buf over rte_mbuf: one segment is one sl_buf */
@@ -392,6 +407,254 @@ static void dns_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t le
 	}
 }
 
+/* ---- L4 proxy: a client connection accepted on a VS, a server connection
+ * opened from the backend address to a pool member, and each side's
+ * received mbufs relayed to the other as the other's send space allows.
+ * Both receive windows are manual, so a slow side back-pressures the fast
+ * one through TCP itself; half-close and RST cross over. */
+static struct echo_state *q_get(struct sl_tcp_worker *t)
+{
+	struct echo_state *e = t->free_echo;
+
+	if (e) {
+		t->free_echo = e->next_free;
+		e->head = e->n = 0;
+	}
+	return e;
+}
+
+static void q_put(struct sl_tcp_worker *t, struct echo_state *e)
+{
+	for (unsigned i = 0; i < e->n; i++)
+		rte_pktmbuf_free_seg(e->q[(e->head + i) % ECHO_PEND].m);
+	e->next_free = t->free_echo;
+	t->free_echo = e;
+}
+
+static void proxy_release(struct tapp *a)
+{
+	struct sl_tcp_worker *t = a->w->tcp;
+
+	if (a->echo)
+		q_put(t, a->echo);
+	memset(a, 0, sizeof(*a));
+	a->next_free = t->free_apps;
+	t->free_apps = a;
+}
+
+/* One side failed: the other gets an RST, both contexts are released. */
+static void proxy_abort(struct tapp *a)
+{
+	struct tapp *b = a->peer;
+
+	if (b) {
+		sl_tcp_abort(b->c);
+		proxy_release(b);
+	}
+	sl_tcp_abort(a->c);
+	proxy_release(a);
+}
+
+static void proxy_maybe_done(struct tapp *a)
+{
+	struct tapp *b = a->peer;
+
+	/* both directions finished: FINs crossed, nothing left to relay */
+	if (b && a->shut_sent && b->shut_sent && !a->echo && !b->echo) {
+		sl_tcp_close(a->c);
+		sl_tcp_close(b->c);
+		proxy_release(a);
+		proxy_release(b);
+	}
+}
+
+/* Sends what side a received on to its peer. Returns false if a is gone. */
+static bool proxy_flush(struct tapp *a)
+{
+	struct sl_tcp_worker *t = a->w->tcp;
+	struct tapp *b = a->peer;
+	struct echo_state *e = a->echo;
+
+	if (!b || !b->connected)
+		return true;
+	while (e && e->n) {
+		struct echo_pend *p = &e->q[e->head];
+		int rc = sl_tcp_send(b->c, (struct sl_buf *)p->m, p->off, p->len);
+
+		if (rc == -EAGAIN)
+			return true;
+		if (rc) {
+			proxy_abort(a);
+			return false;
+		}
+		sl_tcp_consumed(a->c, p->len);
+		if (a->is_server)
+			t->proxy_bytes_s2c += p->len;
+		else
+			t->proxy_bytes_c2s += p->len;
+		rte_pktmbuf_free_seg(p->m);
+		e->head = (uint16_t)((e->head + 1) % ECHO_PEND);
+		e->n--;
+	}
+	if (e) {
+		q_put(t, e);
+		a->echo = NULL;
+	}
+	if (a->peer_closed && !a->shut_sent) {
+		sl_tcp_shutdown(b->c, 1);
+		a->shut_sent = true;
+	}
+	proxy_maybe_done(a);
+	return true;
+}
+
+static void proxy_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t len)
+{
+	struct sl_tcp_worker *t = a->w->tcp;
+	struct rte_mbuf *m = (struct rte_mbuf *)b;
+	struct echo_state *e = a->echo;
+
+	if (!e) {
+		e = a->echo = q_get(t);
+		if (!e) {
+			t->echo_overflow++;
+			proxy_abort(a);
+			return;
+		}
+	}
+	if (e->n == ECHO_PEND) {
+		t->echo_overflow++;
+		proxy_abort(a);
+		return;
+	}
+	rte_mbuf_refcnt_update(m, 1);
+	e->q[(e->head + e->n) % ECHO_PEND] = (struct echo_pend){ m, off, len };
+	e->n++;
+	proxy_flush(a);
+}
+
+static bool tried(const struct tapp *a, uint32_t idx)
+{
+	for (unsigned i = 0; i < a->tries; i++)
+		if (a->tried[i] == idx)
+			return true;
+	return false;
+}
+
+/* Smooth weighted round robin over the pool's enabled servers (nginx's
+ * algorithm: the ratio holds over every window of sum(ratios) picks),
+ * skipping servers this connection already failed on. The state belongs to
+ * the worker and restarts with each generation. */
+static int pick_server(struct sl_worker *w, const struct sl_gen *g, const struct sl_gen_pool *pool,
+		       const struct tapp *a)
+{
+	struct sl_tcp_worker *t = w->tcp;
+	int32_t total = 0;
+	int best = -1;
+
+	if (t->wrr_gen != g) {
+		uint32_t n = RTE_MIN(g->n_servers, t->wrr_cap);
+
+		memset(t->wrr_cur, 0, n * sizeof(*t->wrr_cur));
+		t->wrr_gen = g;
+	}
+	for (uint32_t i = 0; i < pool->n_servers; i++) {
+		uint32_t idx = pool->first_server + i;
+		const struct sl_gen_server *sv = &g->servers[idx];
+
+		if (!sv->enabled || !sv->ratio || idx >= t->wrr_cap || tried(a, idx))
+			continue;
+		t->wrr_cur[idx] += sv->ratio;
+		total += sv->ratio;
+		if (best < 0 || t->wrr_cur[idx] > t->wrr_cur[best])
+			best = (int)idx;
+	}
+	if (best >= 0)
+		t->wrr_cur[best] -= total;
+	return best;
+}
+
+static const struct sl_gen_pool *vs_pool(const struct sl_gen *g, const struct sl_gen_vs *vs)
+{
+	if (vs->pool_idx != SL_GEN_NONE)
+		return &g->pools[vs->pool_idx];
+	if (vs->poolgroup_idx != SL_GEN_NONE) {
+		/* highest priority member with a ratio; ratio split within a
+		 * priority comes with the load-balancing library */
+		const struct sl_gen_poolgroup *pg = &g->poolgroups[vs->poolgroup_idx];
+		const struct sl_gen_pg_member *best = NULL;
+
+		for (uint32_t i = 0; i < pg->n_members; i++) {
+			const struct sl_gen_pg_member *m = &g->pg_members[pg->first_member + i];
+
+			if (m->ratio && (!best || m->priority > best->priority))
+				best = m;
+		}
+		return best ? &g->pools[best->pool_idx] : NULL;
+	}
+	return NULL;
+}
+
+static const struct sl_tcp_ops app_ops;
+
+/* Opens the server side for client a. Returns 0, or -errno when no server
+ * is left to try. */
+static int proxy_connect(struct tapp *a, struct tapp *b)
+{
+	struct sl_worker *w = a->w;
+	struct sl_tcp_worker *t = w->tcp;
+	const struct sl_gen *g = w->gen;
+	const struct sl_gen_vs *vs = g ? sl_gen_lookup(g, a->vip, IPPROTO_TCP, a->port) : NULL;
+	const struct sl_gen_pool *pool = vs ? vs_pool(g, vs) : NULL;
+
+	while (pool && b->tries < PROXY_CONNECT_TRIES) {
+		int idx = pick_server(w, g, pool, b), err = 0;
+		const struct sl_gen_server *sv;
+		uint32_t nh;
+		int pidx;
+
+		if (idx < 0)
+			break;
+		sv = &g->servers[idx];
+		b->tried[b->tries++] = (uint32_t)idx;
+		pidx = sl_route(sv->ip, &nh);
+		if (pidx < 0)
+			continue;
+		b->srv_ip = sv->ip;
+		b->srv_port = sv->port;
+		b->c = sl_tcp_connect(t->st, sl_eng.ports[pidx].conf.ip, sv->ip, sv->port, &app_ops, b, &err);
+		if (b->c) {
+			sl_tcp_set_manual_window(b->c, true);
+			return 0;
+		}
+		t->proxy_connect_fail++;
+	}
+	t->proxy_no_server++;
+	return -EHOSTUNREACH;
+}
+
+static void proxy_connected(struct tapp *b)
+{
+	b->connected = true;
+	proxy_flush(b->peer);
+}
+
+/* A server connect failed (refused, timed out) before any byte moved: try
+ * another server, so the client never sees one dead server. */
+static void proxy_server_failed(struct tapp *b)
+{
+	struct tapp *a = b->peer;
+
+	a->w->tcp->proxy_connect_fail++;
+	sl_tcp_close(b->c);
+	b->c = NULL;
+	if (proxy_connect(a, b)) {
+		sl_tcp_abort(a->c);
+		proxy_release(a);
+		proxy_release(b);
+	}
+}
+
 /* ---- stack callbacks */
 static void cb_recv(void *uarg, struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len)
 {
@@ -405,6 +668,9 @@ static void cb_recv(void *uarg, struct sl_tcp_conn *c, struct sl_buf *b, uint32_
 	case TAPP_DNS:
 		dns_recv(a, b, off, len);
 		break;
+	case TAPP_PROXY:
+		proxy_recv(a, b, off, len);
+		break;
 	default:
 		break; /* sink and source discard what they receive */
 	}
@@ -415,7 +681,9 @@ static void cb_writable(void *uarg, struct sl_tcp_conn *c)
 	struct tapp *a = uarg;
 
 	(void)c;
-	if (a->kind == TAPP_ECHO)
+	if (a->kind == TAPP_PROXY)
+		proxy_flush(a->peer);
+	else if (a->kind == TAPP_ECHO)
 		echo_flush(a);
 	else if (a->kind == TAPP_SOURCE && !a->peer_closed)
 		source_fill(a);
@@ -427,6 +695,10 @@ static void cb_peer_closed(void *uarg, struct sl_tcp_conn *c)
 
 	(void)c;
 	a->peer_closed = true;
+	if (a->kind == TAPP_PROXY) {
+		proxy_flush(a);
+		return;
+	}
 	if (a->kind == TAPP_ECHO && a->echo->n)
 		return; /* echo_flush sends our FIN once the backlog is out */
 	app_close(a);
@@ -438,30 +710,68 @@ static void cb_error(void *uarg, struct sl_tcp_conn *c, int reason)
 
 	(void)c;
 	(void)reason;
+	if (a->kind == TAPP_PROXY) {
+		if (a->is_server && !a->connected)
+			proxy_server_failed(a);
+		else
+			proxy_abort(a); /* a reset or a timeout on one side resets the other */
+		return;
+	}
 	app_close(a);
 }
 
+static void cb_connected(void *uarg, struct sl_tcp_conn *c)
+{
+	(void)c;
+	proxy_connected(uarg);
+}
+
 static const struct sl_tcp_ops app_ops = {
-	.recv = cb_recv, .writable = cb_writable, .peer_closed = cb_peer_closed, .error = cb_error,
+	.connected = cb_connected, .recv = cb_recv, .writable = cb_writable,
+	.peer_closed = cb_peer_closed, .error = cb_error,
 };
+
+static int proxy_accept(struct sl_worker *w, struct tapp *a)
+{
+	struct sl_tcp_worker *t = w->tcp;
+	struct tapp *b = tapp_get(t);
+
+	if (!b) {
+		t->no_ctx++;
+		return -ENOBUFS;
+	}
+	b->w = w;
+	b->kind = TAPP_PROXY;
+	b->is_server = true;
+	b->peer = a;
+	a->peer = b;
+	a->connected = true;
+	if (proxy_connect(a, b)) {
+		memset(b, 0, sizeof(*b));
+		b->next_free = t->free_apps;
+		t->free_apps = b;
+		return -EHOSTUNREACH;
+	}
+	t->proxy_accepted++;
+	sl_tcp_set_manual_window(a->c, true);
+	return 0;
+}
 
 static int on_accept(void *arg, struct sl_tcp_conn *c)
 {
-	struct sl_worker *w = arg;
+	const struct tlisten *l = arg;
+	struct sl_worker *w = l->w;
 	struct sl_tcp_worker *t = w->tcp;
 	struct tapp *a = tapp_get(t);
 	uint32_t lip, rip;
 	uint16_t lport, rport;
-	uint8_t kind = TAPP_NONE;
+	uint8_t kind = l->kind;
 
 	if (!a) {
 		t->no_ctx++;
 		return -ENOBUFS;
 	}
 	sl_tcp_conn_tuple(c, &lip, &lport, &rip, &rport);
-	for (unsigned i = 0; i < t->n_listen; i++)
-		if (t->listen[i].port == lport && (!t->listen[i].ip || t->listen[i].ip == lip))
-			kind = t->listen[i].kind;
 	a->w = w;
 	a->c = c;
 	a->kind = kind;
@@ -496,6 +806,16 @@ static int on_accept(void *arg, struct sl_tcp_conn *c)
 		return -ENOBUFS;
 	}
 	sl_tcp_set_ops(c, &app_ops, a);
+	if (kind == TAPP_PROXY) {
+		int rc = proxy_accept(w, a);
+
+		if (rc) {
+			memset(a, 0, sizeof(*a));
+			a->next_free = t->free_apps;
+			t->free_apps = a;
+		}
+		return rc;
+	}
 	if (kind == TAPP_SOURCE)
 		source_fill(a);
 	return 0;
@@ -513,7 +833,9 @@ static int listen_on(struct sl_worker *w, uint32_t ip, uint16_t port, uint8_t ki
 			return 0;
 	if (t->n_listen == MAX_LISTEN)
 		return -ENOSPC;
-	t->listen[t->n_listen].l = sl_tcp_listen(t->st, ip, port, &listen_ops, w, &err);
+	t->listen[t->n_listen].w = w;
+	t->listen[t->n_listen].kind = kind;
+	t->listen[t->n_listen].l = sl_tcp_listen(t->st, ip, port, &listen_ops, &t->listen[t->n_listen], &err);
 	if (!t->listen[t->n_listen].l)
 		return err ? err : -ENOSPC;
 	t->listen[t->n_listen].ip = ip;
@@ -523,13 +845,18 @@ static int listen_on(struct sl_worker *w, uint32_t ip, uint16_t port, uint8_t ki
 	return 0;
 }
 
-/* DNS virtual services answer over TCP on their UDP port. Their listeners
- * are created on the first SYN, so a configuration change never has to
- * touch the workers' stacks. */
+/* Listeners for virtual services are created on the first SYN, so a
+ * configuration change never has to touch the workers' stacks: L4 VSs on
+ * their TCP services, DNS VSs over TCP on their UDP port. */
 static void ensure_vs_listener(struct sl_worker *w, uint32_t dst, uint16_t port_h)
 {
-	const struct sl_gen_vs *vs = w->gen ? sl_gen_lookup(w->gen, dst, IPPROTO_UDP, port_h) : NULL;
+	const struct sl_gen_vs *vs = w->gen ? sl_gen_lookup(w->gen, dst, IPPROTO_TCP, port_h) : NULL;
 
+	if (vs && vs->enabled && vs->app_type == SL_APP_L4) {
+		listen_on(w, dst, port_h, TAPP_PROXY);
+		return;
+	}
+	vs = w->gen ? sl_gen_lookup(w->gen, dst, IPPROTO_UDP, port_h) : NULL;
 	if (vs && vs->enabled && vs->app_type == SL_APP_DNS)
 		listen_on(w, dst, port_h, TAPP_DNS);
 }
@@ -635,6 +962,7 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	conf.max_tw = n;
 	conf.mtu = mtu;
 	conf.syncookie_threshold = su->tcp_syncookie_threshold;
+	conf.max_listeners = MAX_LISTEN;
 	if (su->tcp_data_retries)
 		conf.data_retries = (uint8_t)su->tcp_data_retries;
 	if (su->tcp_rto_max_ms)
@@ -654,7 +982,9 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	t->apps = rte_zmalloc("sl_tapp", sizeof(*t->apps) * n, RTE_CACHE_LINE_SIZE);
 	t->echos = rte_zmalloc("sl_techo", sizeof(*t->echos) * n_echo, RTE_CACHE_LINE_SIZE);
 	t->dnss = rte_zmalloc("sl_tdns", sizeof(*t->dnss) * n_dns, RTE_CACHE_LINE_SIZE);
-	if (!t->st || !t->apps || !t->echos || !t->dnss)
+	t->wrr_cap = 65536;
+	t->wrr_cur = rte_zmalloc("sl_wrr", sizeof(*t->wrr_cur) * t->wrr_cap, RTE_CACHE_LINE_SIZE);
+	if (!t->st || !t->apps || !t->echos || !t->dnss || !t->wrr_cur)
 		return -ENOMEM;
 	for (uint32_t i = n; i-- > 0;) {
 		t->apps[i].next_free = t->free_apps;
@@ -688,4 +1018,9 @@ void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *
 	out->dns_tcp_dropped = t->dns_tcp_dropped;
 	out->echo_overflow = t->echo_overflow;
 	out->idle_closed = t->idle_closed;
+	out->proxy_accepted = t->proxy_accepted;
+	out->proxy_connect_fail = t->proxy_connect_fail;
+	out->proxy_no_server = t->proxy_no_server;
+	out->proxy_bytes_c2s = t->proxy_bytes_c2s;
+	out->proxy_bytes_s2c = t->proxy_bytes_s2c;
 }

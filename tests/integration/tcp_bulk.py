@@ -19,7 +19,7 @@ import time
 
 HOST, MODE, CONNS, BYTES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 TIMEOUT = float(sys.argv[5]) if len(sys.argv) > 5 else 120.0
-PORT = {"echo": 7, "sink": 9, "source": 19}[MODE]
+PORT = int(os.environ.get("SL_BULK_PORT", "0")) or {"echo": 7, "sink": 9, "source": 19}[MODE]
 errors = []
 lock = threading.Lock()
 
