@@ -143,6 +143,7 @@ struct sl_tcp_engine_stats {
 	uint64_t active, time_wait, no_ctx, dns_tcp_queries, dns_tcp_dropped, echo_overflow,
 		idle_closed;
 	uint64_t proxy_accepted, proxy_connect_fail, proxy_no_server, proxy_bytes_c2s, proxy_bytes_s2c;
+	uint64_t mem_per_conn, mem_blocks;
 };
 int sl_tcp_worker_init(struct sl_worker *w);
 void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl_pkt *p, bool owned);

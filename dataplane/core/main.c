@@ -241,7 +241,7 @@ static void metric_line(void *arg, const char *name, uint64_t v)
 static void tcp_metric_line(void *arg, const char *name, uint64_t v)
 {
 	/* gauges for the two current counts, counters for the rest */
-	if (!strcmp(name, "active") || !strcmp(name, "time_wait"))
+	if (!strcmp(name, "active") || !strcmp(name, "time_wait") || !strncmp(name, "mem_", 4))
 		metric_printf(arg, "sluice_tcp_%s %lu\n", name, (unsigned long)v);
 	else
 		metric_printf(arg, "sluice_tcp_%s_total %lu\n", name, (unsigned long)v);

@@ -142,7 +142,7 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 	X(oow_acks_limited) X(syn_in) X(syn_drops) X(syncookies_sent) X(syncookies_ok) \
 	X(syncookies_bad) X(mss_floored) X(mss_refused) X(tw_entered) X(tw_overflow) X(tw_reuse) \
 	X(tw_expired) X(delayed_acks) X(quick_acks) X(zwin_probes) X(keepalive_probes) \
-	X(keepalive_timeouts)
+	X(keepalive_timeouts) X(tlp_probes) X(snd_no_block) X(ooo_no_block)
 
 void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 			void (*fn)(void *, const char *, uint64_t), void *arg)
@@ -158,6 +158,8 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 		TCP_FIELDS(ADD)
 #undef ADD
 		sum.active += t.active;
+		sum.mem_per_conn = t.mem_per_conn;
+		sum.mem_blocks += t.mem_blocks;
 		sum.time_wait += t.time_wait;
 		sum.no_ctx += t.no_ctx;
 		sum.dns_tcp_queries += t.dns_tcp_queries;
@@ -174,6 +176,10 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 	TCP_FIELDS(VISIT)
 #undef VISIT
 	fn(arg, "active", sum.active);
+	/* bytes an idle established connection costs: the stack's slot plus
+	 * the engine's per-connection context; queues come from shared blocks */
+	fn(arg, "mem_per_idle_conn", sum.mem_per_conn);
+	fn(arg, "mem_queue_blocks", sum.mem_blocks);
 	fn(arg, "time_wait", sum.time_wait);
 	fn(arg, "app_no_context", sum.no_ctx);
 	fn(arg, "dns_tcp_queries", sum.dns_tcp_queries);

@@ -74,6 +74,7 @@ struct tapp {
 
 struct sl_tcp_worker {
 	struct sl_tcp_stack *st;
+	size_t conn_mem, block_mem;
 	struct tapp *apps, *free_apps;
 	struct echo_state *echos, *free_echo;
 	struct dns_state *dnss, *free_dns;
@@ -979,6 +980,8 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	conf.alloc = tcp_alloc;
 	conf.free = tcp_free;
 	t->st = sl_tcp_stack_create(&conf, sl_now_us());
+	t->conn_mem = sl_tcp_conn_mem(&conf);
+	t->block_mem = sl_tcp_block_mem(&conf);
 	t->apps = rte_zmalloc("sl_tapp", sizeof(*t->apps) * n, RTE_CACHE_LINE_SIZE);
 	t->echos = rte_zmalloc("sl_techo", sizeof(*t->echos) * n_echo, RTE_CACHE_LINE_SIZE);
 	t->dnss = rte_zmalloc("sl_tdns", sizeof(*t->dnss) * n_dns, RTE_CACHE_LINE_SIZE);
@@ -1018,6 +1021,8 @@ void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *
 	out->dns_tcp_dropped = t->dns_tcp_dropped;
 	out->echo_overflow = t->echo_overflow;
 	out->idle_closed = t->idle_closed;
+	out->mem_per_conn = t->conn_mem + sizeof(struct tapp);
+	out->mem_blocks = t->block_mem;
 	out->proxy_accepted = t->proxy_accepted;
 	out->proxy_connect_fail = t->proxy_connect_fail;
 	out->proxy_no_server = t->proxy_no_server;
