@@ -22,6 +22,7 @@
 #define SL_TXBUF 128
 #define SL_ARP_SLOTS 256          /* per worker, power of two */
 #define SL_ARP_PENDING 64         /* packets waiting on resolution, per worker */
+#define SL_ARP_PENDING_PER_NH 4   /* ...of which for one next hop (Linux: unres_qlen) */
 #define SL_ARP_TTL_US (300ull * 1000000)
 #define SL_ARP_RETRY_US (1000000ull)
 #define SL_ARP_TRIES 3

@@ -268,6 +268,15 @@ int sl_route(uint32_t dst, uint32_t *nh)
 	return route(dst, nh);
 }
 
+static unsigned pending_for(const struct sl_worker *w, uint32_t nh)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < w->pending_n; i++)
+		n += w->pending[i].nh == nh;
+	return n;
+}
+
 /* m holds a full frame for port pidx whose Ethernet destination is still
  * to be filled: the next hop's MAC from the ARP cache, or a wait in the
  * pending queue while it is resolved. */
@@ -287,12 +296,9 @@ void sl_l2_output(struct sl_worker *w, struct rte_mbuf *m, int pidx, uint32_t nh
 		tx_pkt(w, (unsigned)pidx, m);
 		return;
 	}
-	if (w->pending_n == SL_ARP_PENDING) {
-		DROP(w, SL_DROP_ARP_PENDING_FULL);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	w->pending[w->pending_n++] = (struct sl_pending){ m, nh, (uint8_t)pidx, sl_now_us() };
+	/* Resolve first, queue second: a full queue must not stop us from
+	 * asking, or one unresolvable neighbour (a spoofed SYN flood's source)
+	 * would starve every other one. */
 	if (!e->tries) {
 		e->port = (uint8_t)pidx;
 		e->tries = 1;
@@ -300,6 +306,12 @@ void sl_l2_output(struct sl_worker *w, struct rte_mbuf *m, int pidx, uint32_t nh
 		arp_send(w, (unsigned)pidx, 1, nh, NULL, bcast, sl_eng.ports[pidx].conf.ip);
 		w->st.arp_requests_sent++;
 	}
+	if (w->pending_n == SL_ARP_PENDING || pending_for(w, nh) >= SL_ARP_PENDING_PER_NH) {
+		DROP(w, SL_DROP_ARP_PENDING_FULL);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->pending[w->pending_n++] = (struct sl_pending){ m, nh, (uint8_t)pidx, sl_now_us() };
 }
 
 /* Retries unanswered requests and drops what waited too long. */
@@ -315,8 +327,10 @@ static void arp_timer(struct sl_worker *w, uint64_t now)
 		if (!e || (!e->valid && e->tries >= SL_ARP_TRIES && now >= e->expire_us)) {
 			DROP(w, SL_DROP_ARP_UNRESOLVED);
 			rte_pktmbuf_free(pd->m);
+			/* keep the slot's address: zeroing it would cut the probe
+			 * chain of entries placed after it; the next miss asks again */
 			if (e)
-				memset(e, 0, sizeof(*e));
+				e->tries = 0;
 			continue;
 		}
 		if (!e->valid && now >= e->expire_us) {

@@ -43,4 +43,23 @@ h=$(w 0 handoff_out)
 if [ "$h" -ge "$a1" ]; then ok "worker 0 handed off at least the $a1 flows worker 1 owns ($h hand-offs)"
 else not_ok "worker 0 handed off worker 1's flows" "handoff_out $h < $a1"; fi
 check "engine stops on SIGTERM" engine_stop
+
+# Engine-originated traffic resolves its next hop: route, ARP request,
+# pending queue, reply, flush (start-up "test udp-probe").
+if SL_STARTUP_EXTRA="test udp-probe $SL_CLI_IP 9999" engine_start; then
+	got=$(in_cli timeout 5 $PY -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9999)); s.settimeout(4)
+print(s.recv(64).decode().strip())' 2>&1)
+	req=$(tel arp_requests_sent)
+	if [ "$got" = "sluice udp-probe" ] && [ "$req" -ge 1 ]; then
+		ok "an engine-originated datagram reaches 198.18.0.2 after ARP resolution ($req request(s))"
+	else
+		not_ok "an engine-originated datagram reaches 198.18.0.2 after ARP resolution" "got: $got" "arp_requests_sent $req"
+	fi
+	engine_stop
+else
+	not_ok "engine starts with test udp-probe"
+fi
 it_done
