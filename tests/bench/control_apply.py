@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Control-plane apply benchmark.
 
-Measures, against build/tests/control/ctl_host (default) or a running engine (SLUICE_SOCK=...):
+Measures, against build/tests/control/ctl_host (default) or a running engine (CTL_BENCH_SOCK=...;
+not SLUICE_SOCK, which the bed exports for sluicectl):
   1. one /api/macro with N virtual services, each with its own pool (target: 10,000 in <= 1 s)
   2. the same number applied one by one (one macro {pool, VS} per request)
   3. p50/p99 latency of a single-VS change (PATCH) on the loaded configuration (target p99 <= 5 ms)
@@ -56,7 +57,7 @@ def main():
     ap.add_argument("--changes", type=int, default=2000)
     ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "..", "build"))
     a = ap.parse_args()
-    sock = os.environ.get("SLUICE_SOCK")
+    sock = os.environ.get("CTL_BENCH_SOCK")
     tmp = tempfile.mkdtemp(prefix="sl-bench-")
     host = None
     if not sock:
