@@ -51,20 +51,29 @@ static void tel_add(void *arg, const char *name, uint64_t v)
 	rte_tel_data_add_dict_u64(arg, name, v);
 }
 
+/* Telemetry parameter: empty for all workers (-1), or one worker's id.
+ * Returns the worker, -1, or -EINVAL. */
+static int tel_worker_param(const char *params)
+{
+	char *end;
+	long v;
+
+	if (!params || !*params)
+		return -1;
+	v = strtol(params, &end, 10);
+	if (*end || v < 0 || (unsigned long)v >= sl_eng.n_workers)
+		return -EINVAL;
+	return (int)v;
+}
+
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct sl_wstats s;
-	int worker = -1;
+	int worker = tel_worker_param(params);
 
 	(void)cmd;
-	if (params && *params) {
-		char *end;
-		long v = strtol(params, &end, 10);
-
-		if (*end || v < 0 || (unsigned long)v >= sl_eng.n_workers)
-			return -EINVAL;
-		worker = (int)v;
-	}
+	if (worker == -EINVAL)
+		return -EINVAL;
 	sl_stats_sum(&sl_eng, worker, &s);
 	rte_tel_data_start_dict(d);
 	sl_stats_visit(&s, tel_add, d);
@@ -195,17 +204,11 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 
 static int tel_tcp(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	int worker = -1;
+	int worker = tel_worker_param(params);
 
 	(void)cmd;
-	if (params && *params) {
-		char *end;
-		long v = strtol(params, &end, 10);
-
-		if (*end || v < 0 || (unsigned long)v >= sl_eng.n_workers)
-			return -EINVAL;
-		worker = (int)v;
-	}
+	if (worker == -EINVAL)
+		return -EINVAL;
 	rte_tel_data_start_dict(d);
 	sl_tcp_stats_visit(&sl_eng, worker, tel_add, d);
 	return 0;

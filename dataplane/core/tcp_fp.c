@@ -272,21 +272,29 @@ static void echo_flush(struct tapp *a)
 		sl_tcp_shutdown(a->c, 1);
 }
 
-static void echo_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t len)
+/* Keeps a reference to received bytes until they can be sent on. False
+ * when the queue is full: a peer dribbling tiny segments while we cannot
+ * send; the caller ends that connection, nobody else's. */
+static bool pend_push(struct tapp *a, struct echo_state *e, struct sl_buf *b, uint32_t off, uint32_t len)
 {
-	struct echo_state *e = a->echo;
 	struct rte_mbuf *m = (struct rte_mbuf *)b;
 
 	if (e->n == ECHO_PEND) {
-		/* a peer dribbling tiny segments while we cannot send: its own
-		 * connection pays, nobody else's */
 		a->w->tcp->echo_overflow++;
-		app_abort(a);
-		return;
+		return false;
 	}
 	rte_mbuf_refcnt_update(m, 1);
 	e->q[(e->head + e->n) % ECHO_PEND] = (struct echo_pend){ m, off, len };
 	e->n++;
+	return true;
+}
+
+static void echo_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t len)
+{
+	if (!pend_push(a, a->echo, b, off, len)) {
+		app_abort(a);
+		return;
+	}
 	echo_flush(a);
 }
 
@@ -512,25 +520,16 @@ static bool proxy_flush(struct tapp *a)
 static void proxy_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t len)
 {
 	struct sl_tcp_worker *t = a->w->tcp;
-	struct rte_mbuf *m = (struct rte_mbuf *)b;
-	struct echo_state *e = a->echo;
 
-	if (!e) {
-		e = a->echo = q_get(t);
-		if (!e) {
-			t->echo_overflow++;
-			proxy_abort(a);
-			return;
-		}
-	}
-	if (e->n == ECHO_PEND) {
+	if (!a->echo && !(a->echo = q_get(t))) {
 		t->echo_overflow++;
 		proxy_abort(a);
 		return;
 	}
-	rte_mbuf_refcnt_update(m, 1);
-	e->q[(e->head + e->n) % ECHO_PEND] = (struct echo_pend){ m, off, len };
-	e->n++;
+	if (!pend_push(a, a->echo, b, off, len)) {
+		proxy_abort(a);
+		return;
+	}
 	proxy_flush(a);
 }
 
