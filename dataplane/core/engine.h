@@ -150,6 +150,8 @@ int sl_tcp_worker_init(struct sl_worker *w);
 void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl_pkt *p, bool owned);
 void sl_tcp_worker_tick(struct sl_worker *w, uint64_t now);
 void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *out);
+unsigned sl_tcp_worker_conns(const struct sl_worker *w, void (*fn)(void *, const char *), void *arg,
+			     unsigned max);
 /* stats.c: TCP counters by name, summed over workers (worker < 0) or one */
 void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 			void (*fn)(void *, const char *, uint64_t), void *arg);

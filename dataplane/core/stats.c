@@ -214,6 +214,25 @@ static int tel_tcp(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static void tel_add_line(void *arg, const char *line)
+{
+	rte_tel_data_add_array_string(arg, line);
+}
+
+static int tel_conns(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	int worker = tel_worker_param(params);
+
+	(void)cmd;
+	if (worker == -EINVAL)
+		return -EINVAL;
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	for (unsigned i = 0; i < sl_eng.n_workers; i++)
+		if (worker < 0 || (unsigned)worker == i)
+			sl_tcp_worker_conns(sl_eng.w[i], tel_add_line, d, 200);
+	return 0;
+}
+
 int sl_telemetry_init(void)
 {
 	int rc = rte_telemetry_register_cmd("/sluice/stats", tel_stats,
@@ -223,6 +242,8 @@ int sl_telemetry_init(void)
 		"Ports: device, MAC, address, queues, ethdev counters");
 	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/tcp", tel_tcp,
 		"TCP stack counters summed over workers. Parameter: worker id for one worker");
+	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/conns", tel_conns,
+		"Open TCP connections with an application (up to 200 per worker): tuple, state, queues, windows");
 	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/workers", tel_workers,
 		"Workers: lcore, loops, idle sleeps, handoffs");
 	return rc;

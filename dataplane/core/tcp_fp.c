@@ -10,6 +10,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/random.h>
+#include <arpa/inet.h>
 
 #include <rte_byteorder.h>
 #include <rte_malloc.h>
@@ -1005,6 +1006,42 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	    (su->tcp_source_port && listen_on(w, 0, su->tcp_source_port, TAPP_SOURCE)))
 		return -ENOSPC;
 	return 0;
+}
+
+/* Connections of one worker for the operator (telemetry thread: a racy
+ * snapshot read, fine for a look, never written). At most max lines. */
+unsigned sl_tcp_worker_conns(const struct sl_worker *w, void (*fn)(void *, const char *), void *arg,
+			     unsigned max)
+{
+	static const char *kinds[] = { "none", "echo", "sink", "source", "dns", "proxy" };
+	const struct sl_tcp_worker *t = w->tcp;
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < sl_eng.su.tcp_max_conns && n < max; i++) {
+		const struct tapp *a = &t->apps[i];
+		struct sl_tcp_conn_info ci;
+		uint32_t lip, rip;
+		uint16_t lport, rport;
+		char line[256], l[16], r[16];
+
+		if (a->kind == TAPP_NONE || !a->c)
+			continue;
+		sl_tcp_conn_tuple(a->c, &lip, &lport, &rip, &rport);
+		sl_tcp_conn_info(a->c, &ci);
+		inet_ntop(AF_INET, &lip, l, sizeof(l));
+		inet_ntop(AF_INET, &rip, r, sizeof(r));
+		snprintf(line, sizeof(line),
+			 "%s:%u-%s:%u %s %s%s q=%u%s%s%s snd_wnd=%u rcv_wnd=%u cwnd=%u rto_us=%u space=%u",
+			 l, lport, r, rport, sl_tcp_state_name(sl_tcp_conn_state(a->c)), kinds[a->kind],
+			 a->kind == TAPP_PROXY ? (a->is_server ? "/server" : "/client") : "",
+			 a->echo && (a->kind == TAPP_PROXY || a->kind == TAPP_ECHO) ? a->echo->n : 0,
+			 a->peer_closed ? " peer_closed" : "", a->shut_sent ? " shut_sent" : "",
+			 a->kind == TAPP_PROXY && !a->connected ? " connecting" : "", ci.snd_wnd, ci.rcv_wnd,
+			 ci.cwnd, ci.rto_us, sl_tcp_send_space(a->c));
+		fn(arg, line);
+		n++;
+	}
+	return n;
 }
 
 void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *out)

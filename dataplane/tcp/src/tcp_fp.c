@@ -910,8 +910,13 @@ static void tcp_output(struct sl_tcp_conn *c)
 			break;
 		if (len && len < c->mss) {
 			if (len < avail) {
-				/* window-limited: sender SWS avoidance */
-				if (len < c->max_sndwnd / 2 || fl)
+				/* window-limited: sender SWS avoidance; but after a
+				 * retransmission timeout (nothing in flight, retries
+				 * counted) what fits must go, or a peer whose window
+				 * stays under half its maximum never sees data again
+				 * and the RTO backs off forever (RFC 9293 3.8.6.2.1's
+				 * override) */
+				if ((len < c->max_sndwnd / 2 || fl) && !(c->retries && !fl))
 					break;
 				fin = false;
 			} else if (!c->nodelay && fl && !fin && SEQ_GT(c->snd_sml, c->snd_una)) {
