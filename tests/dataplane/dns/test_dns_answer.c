@@ -63,7 +63,7 @@ static const struct row rows[] = {
 	{ "example.com", T_ANY, -1, 0, 1, 4, 0, 0, T_NS, NULL, -1 },
 	{ "_sip._tcp.example.com", T_SRV, -1, 0, 1, 1, 0, 0, T_SRV, "10 5 5060 sip.example.com", 30 },
 	{ "_tcp.example.com", T_SRV, -1, 0, 1, 0, 1, 0, T_SOA, NULL, 45 },
-	{ "10.0.18.198.in-addr.arpa", T_PTR, -1, 0, 1, 1, 0, 0, T_PTR, "www.example.com", 30 },
+	{ "50.0.18.198.in-addr.arpa", T_PTR, -1, 0, 1, 1, 0, 0, T_PTR, "www.example.com", 30 },
 	{ "11.0.18.198.in-addr.arpa", T_PTR, -1, 3, 1, 0, 1, 0, T_SOA, "0.18.198.in-addr.arpa hostmaster.0.18.198.in-addr.arpa 86400 45", 45 },
 	{ "alias.example.com", T_A, -1, 0, 1, 2, 0, 0, T_CNAME, "one.example.com", 30 },
 	{ "alias.example.com", T_CNAME, -1, 0, 1, 1, 0, 0, T_CNAME, "one.example.com", 30 },
