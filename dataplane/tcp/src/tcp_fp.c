@@ -454,8 +454,14 @@ static void send_ack(struct sl_tcp_conn *c)
 {
 	/* snd_max, not snd_nxt: after an RTO rewinds snd_nxt the peer has
 	 * already seen up to snd_max and would find a lower seq unacceptable
-	 * (the two sides would then trade duplicate ACKs forever) */
-	send_seg(c, c->snd_max, 0, SL_TCP_ACK);
+	 * (the two sides would then trade duplicate ACKs forever). But never
+	 * beyond the right edge of the peer's window: a peer whose window is
+	 * shut accepts only SEG.SEQ = RCV.NXT and otherwise ignores the ACK
+	 * field, so it would never learn what we received (as Linux's
+	 * tcp_acceptable_seq). */
+	uint32_t wnd_end = c->snd_una + c->snd_wnd;
+
+	send_seg(c, SEQ_LEQ(c->snd_max, wnd_end) ? c->snd_max : wnd_end, 0, SL_TCP_ACK);
 }
 
 static void send_rst(struct sl_tcp_conn *c)
