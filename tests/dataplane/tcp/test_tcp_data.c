@@ -248,6 +248,19 @@ Test(data, zero_window_probes)
 			  "+0 expect counter rto_expired 0\n");
 }
 
+/* A peer that shut its window after taking only part of what we sent
+ * accepts only SEG.SEQ = RCV.NXT: our ACK must carry snd_una + window, not
+ * snd_max, or it ignores the ACK field (found with a Linux server behind
+ * the L4 proxy: both sides then waited forever). */
+Test(data, ack_seq_within_shut_window)
+{
+	run(NULL, PRELUDE "+0 app send 2896\n" SEG("+0", 1)
+			  "+0 > P. seq=1449 len=1448\n"
+			  "+10 < . seq=1 ack=1449 win=0 ts=120:$\n"
+			  "+0 < P. seq=1 ack=1449 len=100 win=0 ts=121:$\n"
+			  "+0 > . seq=1449 ack=101\n");
+}
+
 Test(data, zero_window_probe_accepted_byte)
 {
 	run(NULL, PRELUDE "+0 app send 1000\n"
