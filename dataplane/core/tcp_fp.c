@@ -213,16 +213,31 @@ static void dns_unlink(struct sl_tcp_worker *t, struct tapp *a)
 	a->prev_dns = a->next_dns = NULL;
 }
 
-/* Returns the context and what it holds; the connection is gone or going. */
+static struct echo_state *q_get(struct sl_tcp_worker *t)
+{
+	struct echo_state *e = t->free_echo;
+
+	if (e) {
+		t->free_echo = e->next_free;
+		e->head = e->n = 0;
+	}
+	return e;
+}
+
+static void q_put(struct sl_tcp_worker *t, struct echo_state *e)
+{
+	for (unsigned i = 0; i < e->n; i++)
+		rte_pktmbuf_free_seg(e->q[(e->head + i) % ECHO_PEND].m);
+	e->next_free = t->free_echo;
+	t->free_echo = e;
+}
+
+/* Returns the context and what it holds; the connection is gone, going,
+ * or was never accepted. */
 static void tapp_put(struct sl_tcp_worker *t, struct tapp *a)
 {
-	if (a->kind == TAPP_ECHO && a->echo) {
-		struct echo_state *e = a->echo;
-
-		for (unsigned i = 0; i < e->n; i++)
-			rte_pktmbuf_free_seg(e->q[(e->head + i) % ECHO_PEND].m);
-		e->next_free = t->free_echo;
-		t->free_echo = e;
+	if ((a->kind == TAPP_ECHO || a->kind == TAPP_PROXY) && a->echo) {
+		q_put(t, a->echo);
 	} else if (a->kind == TAPP_DNS && a->dns) {
 		dns_unlink(t, a);
 		a->dns->next_free = t->free_dns;
@@ -422,34 +437,9 @@ static void dns_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t le
  * received mbufs relayed to the other as the other's send space allows.
  * Both receive windows are manual, so a slow side back-pressures the fast
  * one through TCP itself; half-close and RST cross over. */
-static struct echo_state *q_get(struct sl_tcp_worker *t)
-{
-	struct echo_state *e = t->free_echo;
-
-	if (e) {
-		t->free_echo = e->next_free;
-		e->head = e->n = 0;
-	}
-	return e;
-}
-
-static void q_put(struct sl_tcp_worker *t, struct echo_state *e)
-{
-	for (unsigned i = 0; i < e->n; i++)
-		rte_pktmbuf_free_seg(e->q[(e->head + i) % ECHO_PEND].m);
-	e->next_free = t->free_echo;
-	t->free_echo = e;
-}
-
 static void proxy_release(struct tapp *a)
 {
-	struct sl_tcp_worker *t = a->w->tcp;
-
-	if (a->echo)
-		q_put(t, a->echo);
-	memset(a, 0, sizeof(*a));
-	a->next_free = t->free_apps;
-	t->free_apps = a;
+	tapp_put(a->w->tcp, a);
 }
 
 /* One side failed: the other gets an RST, both contexts are released. */
@@ -748,9 +738,7 @@ static int proxy_accept(struct sl_worker *w, struct tapp *a)
 	a->peer = b;
 	a->connected = true;
 	if (proxy_connect(a, b)) {
-		memset(b, 0, sizeof(*b));
-		b->next_free = t->free_apps;
-		t->free_apps = b;
+		tapp_put(t, b);
 		return -EHOSTUNREACH;
 	}
 	t->proxy_accepted++;
@@ -801,20 +789,15 @@ static int on_accept(void *arg, struct sl_tcp_conn *c)
 	}
 	if (kind == TAPP_NONE || ((kind == TAPP_ECHO || kind == TAPP_DNS) && !a->echo)) {
 		t->no_ctx++;
-		memset(a, 0, sizeof(*a));
-		a->next_free = t->free_apps;
-		t->free_apps = a;
+		tapp_put(t, a);
 		return -ENOBUFS;
 	}
 	sl_tcp_set_ops(c, &app_ops, a);
 	if (kind == TAPP_PROXY) {
 		int rc = proxy_accept(w, a);
 
-		if (rc) {
-			memset(a, 0, sizeof(*a));
-			a->next_free = t->free_apps;
-			t->free_apps = a;
-		}
+		if (rc)
+			tapp_put(t, a);
 		return rc;
 	}
 	if (kind == TAPP_SOURCE)

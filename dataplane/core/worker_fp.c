@@ -8,8 +8,6 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_ip.h>
-#include <rte_udp.h>
 
 #include "engine.h"
 #include "sl_gen.h"
@@ -348,7 +346,7 @@ static void arp_timer(struct sl_worker *w, uint64_t now)
  * came from (the net builders swap the addresses), like an LB's "auto
  * gateway": no route or ARP lookup per packet, and correct when the client
  * sits behind a router we have no route to. Traffic the engine originates
- * uses ip_output() and the ARP cache. */
+ * uses sl_route() + sl_l2_output() and the ARP cache. */
 
 /* Test hook (start-up "test udp-probe IP PORT"): an engine-originated
  * datagram, so route, ARP request, pending queue and resolution are
