@@ -821,6 +821,7 @@ static int sem_pool(struct sl_txn_ent *te, struct sl_err *e)
 		s->port = (uint16_t)jint(x, "port", c->default_port);
 		s->ratio = (uint16_t)jint(x, "ratio", 1);
 		s->enabled = jbool(x, "enabled", true);
+		s->slot = SL_GEN_NONE;
 		snprintf(key, sizeof(key), "%08x:%u", s->ip, s->port);
 		if (sl_hmap_get(&seen, key)) {
 			rc = sem_err(e, 422, "duplicate", te, rel, "the same server ip:port appears twice in the pool");

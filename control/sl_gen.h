@@ -24,6 +24,10 @@ struct sl_gen_server {
 	uint16_t port;          /* host order; pool default_server_port when the server has none */
 	uint16_t ratio;
 	bool enabled;
+	/* stable for the (pool, ip, port) triple across generations, < SL_MAX_HEALTH:
+	 * indexes the health table and per-worker server counters; SL_GEN_NONE until control
+	 * assigns it */
+	uint32_t slot;
 };
 
 struct sl_gen_pool {

@@ -37,6 +37,7 @@ struct sl_lb_server {
 	uint16_t port;          /* host order */
 	uint16_t ratio;         /* 0 = no new connections */
 	bool enabled;
+	uint32_t slot;          /* caller's stable server id (sl_gen_server.slot); not used by the picks */
 };
 
 struct sl_lb_opts {
