@@ -57,10 +57,14 @@ struct sl_ctl {
 	struct timespec started;
 	/* health table */
 	uint8_t health[SL_MAX_HEALTH];
-	struct sl_hmap hslots;           /* "gslb\x1fip" -> slot + 1 */
+	struct sl_hmap hslots;           /* "gslb\x1fip" or "\x1epool\x1ename:port\x1fip" -> slot + 1 */
 	char *hkey[SL_MAX_HEALTH];
 	uint32_t hmark[SL_MAX_HEALTH];
+	uint8_t hkind[SL_MAX_HEALTH];    /* enum hkind */
 	uint32_t hround, hnext, *hfree, hnfree;
+	/* pool server slots of the transaction being applied: allocated by it (undone on abort) and
+	   held by replaced versions but not by their successors (freed on commit) */
+	uint32_t *pnew, npnew, cpnew, *prel, nprel, cprel;
 	/* counters */
 	uint64_t n_requests, n_applies, n_rejects, apply_us_sum, apply_us_max;
 	size_t snapshot_min;
@@ -81,13 +85,28 @@ static uint64_t now_us(void)
 }
 
 /* ---------------- health table ---------------- */
-static int health_slot(void *arg, const char *gslb, uint32_t ip)
+/* Slots are keyed by what they stand for, so the same member or server keeps its slot (and health)
+ * across generations. GSLB member slots are marked on every GSLB change and swept; pool server slots
+ * follow the pool versions of each transaction, so a change that touches no pool or GSLB service
+ * costs nothing here, however many servers are configured. */
+enum hkind { HK_FREE, HK_GSLB, HK_POOL };
+
+static void slot_free(struct sl_ctl *c, uint32_t s)
 {
-	struct sl_ctl *c = arg;
-	char key[300];
-	snprintf(key, sizeof(key), "%s\x1f%08x", gslb, ip);
+	sl_hmap_del(&c->hslots, c->hkey[s]);
+	free(c->hkey[s]);
+	c->hkey[s] = NULL;
+	c->hkind[s] = HK_FREE;
+	c->health[s] = 1;
+	c->hfree[c->hnfree++] = s;
+}
+
+/* >= 0: slot of key (*created when new), or -errno */
+static int slot_get(struct sl_ctl *c, const char *key, uint8_t kind, bool *created)
+{
 	uintptr_t v = (uintptr_t)sl_hmap_get(&c->hslots, key);
 	uint32_t s;
+	*created = false;
 	if (v) {
 		s = (uint32_t)(v - 1);
 	} else {
@@ -105,9 +124,20 @@ static int health_slot(void *arg, const char *gslb, uint32_t ip)
 			return -ENOMEM;
 		}
 		c->health[s] = 1;
+		c->hkind[s] = kind;
+		*created = true;
 	}
 	c->hmark[s] = c->hround;
 	return (int)s;
+}
+
+static int health_slot(void *arg, const char *gslb, uint32_t ip)
+{
+	struct sl_ctl *c = arg;
+	char key[300];
+	bool created;
+	snprintf(key, sizeof(key), "%s\x1f%08x", gslb, ip);
+	return slot_get(c, key, HK_GSLB, &created);
 }
 
 static int health_find(struct sl_ctl *c, const char *gslb, uint32_t ip)
@@ -118,10 +148,78 @@ static int health_find(struct sl_ctl *c, const char *gslb, uint32_t ip)
 	return v ? (int)(v - 1) : -1;
 }
 
-/* Give every member of every GSLB service (in the transaction view) a slot before compiling. */
-static int health_prepare(struct sl_ctl *c)
+static void pool_key(char *key, size_t cap, const char *pool, const struct sl_gen_server *sv)
 {
-	c->hround++;
+	snprintf(key, cap, "\x1epool\x1e%s:%u\x1f%08x", pool, sv->port, sv->ip);
+}
+
+static int u32_push(uint32_t **a, uint32_t *n, uint32_t *cap, uint32_t v)
+{
+	if (*n == *cap) {
+		uint32_t nc = *cap ? *cap * 2 : 64;
+		uint32_t *p = realloc(*a, nc * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		*a = p;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = v;
+	return 0;
+}
+
+/* Slots for the servers of one compiled pool version (written into its records, which both the full
+ * build and the patch path copy into the generation). */
+static int pool_assign(struct sl_ctl *c, const char *name, struct sl_cc_pool *cc)
+{
+	char key[300];
+	for (uint32_t i = 0; i < cc->n_servers; i++) {
+		bool created;
+		pool_key(key, sizeof(key), name, &cc->servers[i]);
+		int s = slot_get(c, key, HK_POOL, &created);
+		if (s < 0 || (created && u32_push(&c->pnew, &c->npnew, &c->cpnew, (uint32_t)s)))
+			return s < 0 ? s : -ENOMEM;
+		cc->servers[i].slot = (uint32_t)s;
+	}
+	return 0;
+}
+
+/* Before compiling t: slots for the pools it stages, and the list of slots their replaced versions
+ * hold that nothing in t keeps (released by health_commit). */
+static int health_prepare_pools(struct sl_ctl *c, struct sl_txn *t)
+{
+	c->npnew = c->nprel = 0;
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct sl_txn_ent *te = &t->ents[i];
+		if (te->node->type == SL_T_POOL && te->ver &&
+		    pool_assign(c, json_string_value(json_object_get(te->ver->data, "name")) ?: "", te->ver->cc))
+			return -ENOSPC;
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct sl_node *n = t->ents[i].node;
+		if (n->type != SL_T_POOL || !n->cur || n->cur == t->ents[i].ver)
+			continue;
+		struct sl_cc_pool *cc = n->cur->cc;
+		for (uint32_t k = 0; k < cc->n_servers; k++) {
+			uint32_t s = cc->servers[k].slot;
+			if (s != SL_GEN_NONE && c->hmark[s] != c->hround && c->hkind[s] == HK_POOL &&
+			    u32_push(&c->prel, &c->nprel, &c->cprel, s))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static bool txn_has(const struct sl_txn *t, int type)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->ents[i].node->type == type)
+			return true;
+	return false;
+}
+
+/* Give every member of every GSLB service (in the transaction view) a slot before compiling. */
+static int health_prepare_gslb(struct sl_ctl *c)
+{
 	for (uint32_t s = 0; s < c->m.n_slots[SL_T_GSLB]; s++) {
 		struct sl_node *n = c->m.slots[SL_T_GSLB][s];
 		struct sl_ver *v = n ? sl_node_view(n) : NULL;
@@ -142,19 +240,48 @@ static int health_prepare(struct sl_ctl *c)
 	return 0;
 }
 
-/* After a commit: slots not used by the new generation go back to the free list (FIFO reuse is not
- * needed: a freed slot is only handed out again by a later generation, and starts "up"). */
-static void health_sweep(struct sl_ctl *c)
+/* t == NULL: the whole model (start-up). */
+static int health_prepare(struct sl_ctl *c, struct sl_txn *t)
 {
-	for (uint32_t s = 0; s < c->hnext; s++) {
-		if (!c->hkey[s] || c->hmark[s] == c->hround)
-			continue;
-		sl_hmap_del(&c->hslots, c->hkey[s]);
-		free(c->hkey[s]);
-		c->hkey[s] = NULL;
-		c->health[s] = 1;
-		c->hfree[c->hnfree++] = s;
+	c->hround++;
+	if (!t) {
+		c->npnew = c->nprel = 0;
+		for (uint32_t s = 0; s < c->m.n_slots[SL_T_POOL]; s++) {
+			struct sl_node *n = c->m.slots[SL_T_POOL][s];
+			struct sl_ver *v = n ? sl_node_view(n) : NULL;
+			if (v && pool_assign(c, sl_node_name(n) ?: "", v->cc))
+				return -ENOSPC;
+		}
+		return health_prepare_gslb(c);
 	}
+	if (health_prepare_pools(c, t))
+		return -ENOSPC;
+	return txn_has(t, SL_T_GSLB) ? health_prepare_gslb(c) : 0;
+}
+
+/* The transaction did not happen: slots it created go back. */
+static void health_abort(struct sl_ctl *c)
+{
+	for (uint32_t i = 0; i < c->npnew; i++)
+		if (c->hkind[c->pnew[i]] == HK_POOL)
+			slot_free(c, c->pnew[i]);
+	c->npnew = c->nprel = 0;
+}
+
+/* After a commit: slots the new generation does not use go back to the free list (a freed slot is
+ * only handed out again by a later generation, and starts "up"). GSLB member slots are swept only
+ * when GSLB services were prepared this round. */
+static void health_commit(struct sl_ctl *c, bool swept_gslb)
+{
+	for (uint32_t i = 0; i < c->nprel; i++)
+		if (c->hkind[c->prel[i]] == HK_POOL && c->hmark[c->prel[i]] != c->hround)
+			slot_free(c, c->prel[i]);
+	c->npnew = c->nprel = 0;
+	if (!swept_gslb)
+		return;
+	for (uint32_t s = 0; s < c->hnext; s++)
+		if (c->hkind[s] == HK_GSLB && c->hmark[s] != c->hround)
+			slot_free(c, s);
 }
 
 /* ---------------- applying changes ---------------- */
@@ -182,7 +309,8 @@ static int apply_txn(struct sl_ctl *c, struct sl_txn *t, bool persist, struct sl
 	uint64_t t0 = now_us();
 	if (sl_txn_validate(t, e))
 		goto fail;
-	if (health_prepare(c)) {
+	bool gslb = txn_has(t, SL_T_GSLB);
+	if (health_prepare(c, t)) {
 		sl_err_set(e, 422, "capacity", "", "health table is full");
 		goto fail;
 	}
@@ -201,7 +329,7 @@ static int apply_txn(struct sl_ctl *c, struct sl_txn *t, bool persist, struct sl
 		}
 	}
 	sl_txn_commit(t);
-	health_sweep(c);
+	health_commit(c, gslb);
 	publish(c, g);
 	/* compact when the journal outgrows twice the snapshot (and a floor), so replay stays cheap while a
 	   big macro does not pay for writing its bytes twice */
@@ -220,6 +348,7 @@ static int apply_txn(struct sl_ctl *c, struct sl_txn *t, bool persist, struct sl
 		c->apply_us_max = dt;
 	return 0;
 fail:
+	health_abort(c);
 	sl_txn_abort(t);
 	c->n_rejects++;
 	return -1;
@@ -313,15 +442,18 @@ static int load_state(struct sl_ctl *c, char *err, size_t errlen)
 	if (c->m.gen == 0)
 		c->m.gen = 1;
 	/* first generation */
-	c->hround++;
-	health_prepare(c);
+	if (health_prepare(c, NULL)) {
+		snprintf(err, errlen, "%s: the stored configuration needs more than %u health slots", c->state_dir,
+			 SL_MAX_HEALTH);
+		return -ENOSPC;
+	}
 	struct sl_gen_build_ctx bc = { c->n_workers, c->health, health_slot, c };
 	struct sl_gen *g = sl_gen_build(&c->m, c->m.gen, &bc, NULL, NULL, &e);
 	if (!g) {
 		snprintf(err, errlen, "%s: cannot compile the stored configuration: %s: %s", c->state_dir, e.path, e.detail);
 		return -EINVAL;
 	}
-	health_sweep(c);
+	health_commit(c, true);
 	publish(c, g);
 	return 0;
 }
@@ -455,6 +587,8 @@ void sl_ctl_destroy(struct sl_ctl *c)
 		free(c->hkey[s]);
 	sl_hmap_free(&c->hslots);
 	free(c->hfree);
+	free(c->pnew);
+	free(c->prel);
 	free(c->sock_path);
 	free(c->state_dir);
 	free(c);
@@ -808,6 +942,8 @@ static void api_status(struct sl_ctl *c, struct resp *rs)
 			     "socket", c->sock_path, "state_dir", c->state_dir, "objects", objs, "control", "requests",
 			     (json_int_t)c->n_requests, "applies", (json_int_t)c->n_applies, "rejects",
 			     (json_int_t)c->n_rejects, "apply_us_max", (json_int_t)c->apply_us_max);
+	json_object_set_new(rs->body, "health_slots", json_pack("{s:I, s:I}", "used", (json_int_t)(c->hnext - c->hnfree),
+								 "capacity", (json_int_t)SL_MAX_HEALTH));
 }
 
 static void api_stats(struct sl_ctl *c, struct resp *rs)
