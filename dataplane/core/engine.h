@@ -40,6 +40,9 @@ struct sl_port {
 	uint16_t n_rxq, n_txq;
 	struct rte_ether_addr mac;
 	uint32_t mask;               /* network order */
+	/* checksum offloads the device offers and the port enabled: TX fills
+	 * IPv4 and TCP checksums, RX reports TCP checksums it verified */
+	bool tx_csum, rx_csum;
 };
 
 /* Counters of one worker. Plain uint64: only the owner writes, readers sum
@@ -48,6 +51,7 @@ struct sl_wstats {
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
 	uint64_t arp_replied, arp_requests_sent, arp_learned, garp_sent;
 	uint64_t icmp_echo_replied, udp_echo_replied, udp_probes_sent, tcp_segs_in;
+	uint64_t rx_csum_offloaded, tx_csum_offloaded;
 	uint64_t dns_queries, dns_answered, dns_dropped;
 	uint64_t handoff_out, handoff_in;
 	uint64_t loops, idle_sleeps, impair_dup, impair_reorder, impair_delay;

@@ -31,6 +31,7 @@ struct sl_port_conf {
 	uint32_t gw;            /* network order, 0 = none */
 	uint16_t mtu;
 	uint16_t vlan;          /* 0 = untagged */
+	bool no_csum_offload;   /* "csum-offload off": checksums in software even if the device offers them */
 	struct sl_impair_conf impair[2]; /* by enum sl_dir */
 };
 

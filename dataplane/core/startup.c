@@ -135,6 +135,10 @@ static int parse_port(struct pctx *c, struct sl_startup *su, char **t, int n)
 			if (parse_u32(val, 9000, &v) || v < 576)
 				return fail(c, "mtu", "'%s' is not 576-9000", val);
 			p->mtu = (uint16_t)v;
+		} else if (!strcmp(k, "csum-offload")) {
+			if (strcmp(val, "on") && strcmp(val, "off"))
+				return fail(c, "csum-offload", "'%s' is not on or off", val);
+			p->no_csum_offload = !strcmp(val, "off");
 		} else if (!strcmp(k, "vlan")) {
 			if (parse_u32(val, 4094, &v) || v < 1)
 				return fail(c, "vlan", "'%s' is not 1-4094", val);

@@ -11,7 +11,8 @@
 
 #define FIELDS(X) \
 	X(rx_pkts) X(tx_pkts) X(rx_bytes) X(tx_bytes) X(arp_replied) X(arp_requests_sent) \
-	X(arp_learned) X(garp_sent) X(icmp_echo_replied) X(udp_echo_replied) X(udp_probes_sent) X(tcp_segs_in) X(dns_queries) \
+	X(arp_learned) X(garp_sent) X(icmp_echo_replied) X(udp_echo_replied) X(udp_probes_sent) X(tcp_segs_in) \
+	X(rx_csum_offloaded) X(tx_csum_offloaded) X(dns_queries) \
 	X(dns_answered) X(dns_dropped) X(handoff_out) X(handoff_in) X(loops) X(idle_sleeps) \
 	X(impair_dup) X(impair_reorder) X(impair_delay)
 
@@ -103,6 +104,8 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 		rte_tel_data_add_dict_int(c, "prefix", p->conf.prefix);
 		rte_tel_data_add_dict_int(c, "rx_queues", p->n_rxq);
 		rte_tel_data_add_dict_int(c, "tx_queues", p->n_txq);
+		rte_tel_data_add_dict_int(c, "tx_csum_offload", p->tx_csum);
+		rte_tel_data_add_dict_int(c, "rx_csum_offload", p->rx_csum);
 		if (!rte_eth_stats_get(p->port_id, &es)) {
 			rte_tel_data_add_dict_u64(c, "ipackets", es.ipackets);
 			rte_tel_data_add_dict_u64(c, "opackets", es.opackets);

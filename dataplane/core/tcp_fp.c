@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 
 #include <rte_byteorder.h>
+#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
@@ -176,8 +177,21 @@ static int tcp_tx(void *arg, const struct sl_tcp_seg_out *seg)
 			b = b->next;
 		}
 	}
-	/* the checksum field is zero in seg->hdr */
-	*(uint16_t *)(tcp + 16) = sl_l4_csum(seg->saddr, seg->daddr, IPPROTO_TCP, tcp, tcp_len);
+	if (port->tx_csum) {
+		/* the device sums the segment; it wants the pseudo header
+		 * sum in the field (DPDK's convention for TCP_CKSUM) */
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + l2);
+
+		m->l2_len = l2;
+		m->l3_len = SL_IPV4_HLEN;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+		ip->hdr_checksum = 0;
+		*(uint16_t *)(tcp + 16) = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		w->st.tx_csum_offloaded++;
+	} else {
+		/* the checksum field is zero in seg->hdr */
+		*(uint16_t *)(tcp + 16) = sl_l4_csum(seg->saddr, seg->daddr, IPPROTO_TCP, tcp, tcp_len);
+	}
 	m->data_len = m->pkt_len = l2 + SL_IPV4_HLEN + tcp_len;
 	sl_l2_output(w, m, pidx, nh);
 	return 0;
@@ -869,7 +883,12 @@ void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl
 			return;
 		}
 	}
-	if (sl_l4_csum(p->ip_src, p->ip_dst, IPPROTO_TCP, tcp, p->l4_len)) {
+	/* a device that verified the checksum says so; UNKNOWN (or no
+	 * offload) means we sum it ourselves */
+	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+		w->st.rx_csum_offloaded++;
+	} else if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
+		   sl_l4_csum(p->ip_src, p->ip_dst, IPPROTO_TCP, tcp, p->l4_len)) {
 		w->st.drop[SL_DROP_TCP_BAD_CSUM]++;
 		rte_pktmbuf_free(m);
 		return;
