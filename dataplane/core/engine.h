@@ -140,6 +140,10 @@ void sl_worker_garp(struct sl_worker *w, bool ports_too);
 int sl_route(uint32_t dst, uint32_t *nh);
 void sl_l2_output(struct sl_worker *w, struct rte_mbuf *m, int pidx, uint32_t nh);
 void sl_handoff(struct sl_worker *w, unsigned owner, unsigned pidx, struct rte_mbuf *m);
+struct sl_gen_vs;
+void sl_dns_account(struct sl_worker *w, const struct sl_gen_vs *vs, const struct sl_dns_qlog *ql, size_t rlen);
+void sl_qlog_push(struct sl_worker *w, const struct sl_gen_vs *vs, uint32_t client_ip, uint16_t client_port,
+		  bool tcp, const struct sl_dns_qlog *ql, uint64_t t0);
 
 /* tcp_fp.c */
 #include "sl_tcp.h"

@@ -100,6 +100,7 @@ static void write_rec(FILE *f, const char *vs, const struct sl_qlog_rec *r)
 	inet_ntop(AF_INET, &r->client_ip, ip, sizeof(ip));
 	json_object_set_new(o, "client", json_string(ip));
 	json_object_set_new(o, "client_port", json_integer(r->client_port));
+	json_object_set_new(o, "transport", json_string(r->tcp ? "tcp" : "udp"));
 	json_object_set_new(o, "qname", json_string(r->qname));
 	json_object_set_new(o, "qtype", json_string(qtype_name(r->qtype, tb, sizeof(tb))));
 	if (r->drop) {

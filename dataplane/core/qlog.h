@@ -21,7 +21,7 @@ struct sl_qlog_rec {
 	uint32_t vs_slot;
 	uint32_t latency_ns;
 	uint8_t rcode, n_ans, flags, drop;
-	uint8_t worker, err, pad[2];
+	uint8_t worker, err, tcp, pad;
 	uint32_t ans_ip[8];
 	char qname[256];
 };

@@ -364,6 +364,7 @@ static void dns_answer_one(struct tapp *a, const uint8_t *q, uint16_t qlen)
 	struct sl_dns_qlog ql;
 	size_t rlen;
 	uint32_t off = 0;
+	uint64_t t0 = rte_rdtsc();
 
 	t->dns_tcp_queries++;
 	if (!vs || vs->app_type != SL_APP_DNS || !vs->app) {
@@ -373,7 +374,14 @@ static void dns_answer_one(struct tapp *a, const uint8_t *q, uint16_t qlen)
 	}
 	rlen = sl_dns_answer(vs->app, a->w->id, q, qlen, t->dns_resp + 2, sizeof(t->dns_resp) - 2,
 			     a->client, true, &ql);
-	sl_dns_stats_add(&a->w->dns_stats[vs->slot], &ql, rlen);
+	sl_dns_account(a->w, vs, &ql, rlen);
+	if (vs->log_queries) {
+		uint32_t lip, rip;
+		uint16_t lport, rport;
+
+		sl_tcp_conn_tuple(a->c, &lip, &lport, &rip, &rport);
+		sl_qlog_push(a->w, vs, rip, rport, true, &ql, t0);
+	}
 	if (!rlen) {
 		t->dns_tcp_dropped++;
 		return;

@@ -508,9 +508,18 @@ static void udp_reply(struct sl_worker *w, struct rte_mbuf *m, const struct sl_p
 	tx_pkt(w, pidx, m);
 }
 
+/* Per-VS counters and per-member answer counts of one DNS answer (UDP or TCP). */
+void sl_dns_account(struct sl_worker *w, const struct sl_gen_vs *vs, const struct sl_dns_qlog *ql, size_t rlen)
+{
+	sl_dns_stats_add(&w->dns_stats[vs->slot], ql, rlen);
+	for (unsigned i = 0; i < ql->n_ans && i < 8; i++)
+		if (ql->ans_slot[i] >= 0 && ql->ans_slot[i] < SL_MAX_HEALTH)
+			w->member_answers[ql->ans_slot[i]]++;
+}
+
 /* Query log record, within the VS's per-second budget per worker. */
-static void qlog_push(struct sl_worker *w, const struct sl_gen_vs *vs, const struct sl_pkt *p,
-		      const struct sl_dns_qlog *ql, uint64_t t0)
+void sl_qlog_push(struct sl_worker *w, const struct sl_gen_vs *vs, uint32_t client_ip, uint16_t client_port,
+		  bool tcp, const struct sl_dns_qlog *ql, uint64_t t0)
 {
 	struct sl_qlog_worker *q = &w->qlog;
 	struct sl_qlog_budget *b = &q->budget[vs->slot];
@@ -533,8 +542,10 @@ static void qlog_push(struct sl_worker *w, const struct sl_gen_vs *vs, const str
 		b->used++;
 	}
 	r.ts_us = sl_eng.wall_base_us + now;
-	r.client_ip = p->ip_src;
-	r.client_port = rte_be_to_cpu_16(p->sport);
+	r.client_ip = client_ip;
+	r.client_port = client_port;
+	r.tcp = tcp;
+	r.pad = 0;
 	r.qtype = ql->qtype;
 	r.vs_slot = vs->slot;
 	r.latency_ns = (uint32_t)((rte_rdtsc() - t0) * 1000000000ull / sl_eng.tsc_hz);
@@ -576,12 +587,9 @@ static void handle_dns(struct sl_worker *w, struct rte_mbuf *m, const struct sl_
 		      (size_t)mtu - 28);
 	rlen = sl_dns_answer(vs->app, w->id, q, qlen, sl_udp_payload(f, p), cap, p->ip_src,
 			     false, &ql);
-	sl_dns_stats_add(&w->dns_stats[vs->slot], &ql, rlen);
-	for (unsigned i = 0; i < ql.n_ans && i < 8; i++)
-		if (ql.ans_slot[i] >= 0 && ql.ans_slot[i] < SL_MAX_HEALTH)
-			w->member_answers[ql.ans_slot[i]]++;
+	sl_dns_account(w, vs, &ql, rlen);
 	if (vs->log_queries)
-		qlog_push(w, vs, p, &ql, t0);
+		sl_qlog_push(w, vs, p->ip_src, rte_be_to_cpu_16(p->sport), false, &ql, t0);
 	if (!rlen) {
 		w->st.dns_dropped++;
 		rte_pktmbuf_free(m);

@@ -201,6 +201,21 @@ else
 	not_ok "per-VS DNS counters in /metrics" "$(api GET /metrics 2>&1 | grep -i dns | head -5)"
 fi
 
+# Queries over TCP are logged like UDP ones, with their transport.
+tcp_logged() {
+	local before out
+	before=$(wc -l <"$LOGDIR/it-dns.dns.jsonl")
+	out=$(in_cli kdig +tcp +time=2 @$VIP www.$ZONE A www.$ZONE A 2>&1) || { echo "$out"; return 1; }
+	sleep 0.5
+	tail -n +"$((before + 1))" "$LOGDIR/it-dns.dns.jsonl" | $PY -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin]
+tcp = [r for r in recs if r.get("transport") == "tcp" and r["qname"].rstrip(".") == sys.argv[1]]
+print(f"{len(tcp)} TCP records of {len(recs)}: {tcp[:1]}")
+sys.exit(0 if len(tcp) == 2 and all(r["rcode"] == "NOERROR" and r["answers"] for r in tcp) else 1)' "www.$ZONE"
+}
+check "two queries on one TCP connection: two query-log records with transport tcp" tcp_logged
+
 if config DNS_ERROR_RESPONSE_NONE | "$SL_CTL" apply -f /dev/stdin >/dev/null 2>&1 &&
 	! "${DIG[@]}" other.test A >/dev/null 2>&1; then
 	ok "outside every zone, error_response NONE: no answer"
