@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gen_build.h"
+#include "hm.h"
 #include "http.h"
 #include "model.h"
 #include "persist.h"
@@ -65,6 +66,7 @@ struct sl_ctl {
 	/* pool server slots of the transaction being applied: allocated by it (undone on abort) and
 	   held by replaced versions but not by their successors (freed on commit) */
 	uint32_t *pnew, npnew, cpnew, *prel, nprel, cprel;
+	struct sl_hm *hm;                /* monitors: targets, schedule, verdicts */
 	/* counters */
 	uint64_t n_requests, n_applies, n_rejects, apply_us_sum, apply_us_max;
 	size_t snapshot_min;
@@ -93,6 +95,7 @@ enum hkind { HK_FREE, HK_GSLB, HK_POOL };
 
 static void slot_free(struct sl_ctl *c, uint32_t s)
 {
+	sl_hm_targets(c->hm, s, 0, 0, NULL, 0);
 	sl_hmap_del(&c->hslots, c->hkey[s]);
 	free(c->hkey[s]);
 	c->hkey[s] = NULL;
@@ -284,6 +287,99 @@ static void health_commit(struct sl_ctl *c, bool swept_gslb)
 			slot_free(c, s);
 }
 
+/* Monitors of an object version: its health_monitor_refs as healthmonitor object slots. */
+static unsigned ver_monitors(const struct sl_ver *v, uint32_t *out, unsigned max)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < v->n_refs && n < max; i++) {
+		const struct sl_node *r = v->refs[i];
+		bool dup = false;
+		if (r->type != SL_T_HM)
+			continue;
+		for (unsigned k = 0; k < n; k++)
+			dup |= out[k] == r->slot;
+		if (!dup)
+			out[n++] = r->slot;
+	}
+	return n;
+}
+
+/* Point the monitors at what node n (pool or GSLB service, committed) now holds. */
+static void hm_sync_node(struct sl_ctl *c, struct sl_node *n)
+{
+	uint32_t ms[64];
+	unsigned nm = ver_monitors(n->cur, ms, 64);
+	if (n->type == SL_T_POOL) {
+		const struct sl_cc_pool *cc = n->cur->cc;
+		for (uint32_t i = 0; i < cc->n_servers; i++) {
+			const struct sl_gen_server *sv = &cc->servers[i];
+			if (sv->slot != SL_GEN_NONE)
+				sl_hm_targets(c->hm, sv->slot, sv->ip, sv->port, ms, sv->enabled ? nm : 0);
+		}
+		return;
+	}
+	/* GSLB members: checked on the monitor's port (monitor_port or the type's default) */
+	bool off = json_is_true(json_object_get(n->cur->data, "hm_off"));
+	size_t i, j;
+	json_t *g, *mb;
+	json_array_foreach(json_object_get(n->cur->data, "groups"), i, g) {
+		json_array_foreach(json_object_get(g, "members"), j, mb) {
+			struct in_addr a;
+			const char *ip = json_string_value(json_object_get(json_object_get(mb, "ip"), "addr"));
+			int s = ip && inet_pton(AF_INET, ip, &a) == 1 ? health_find(c, n->name, a.s_addr) : -1;
+			json_t *en = json_object_get(mb, "enabled");
+			if (s >= 0)
+				sl_hm_targets(c->hm, (uint32_t)s, a.s_addr, 0, ms, off || json_is_false(en) ? 0 : nm);
+		}
+	}
+}
+
+struct hm_ent { struct sl_node *n; uint32_t slot; int type; bool del; };
+
+/* What a transaction changes for the monitors, taken before the commit frees its entries (and the
+ * nodes it deletes). NULL with *n = 0 when nothing. */
+static struct hm_ent *hm_ents(const struct sl_txn *t, uint32_t *n)
+{
+	*n = 0;
+	struct hm_ent *v = NULL;
+	for (uint32_t i = 0; i < t->n; i++) {
+		int ty = t->ents[i].node->type;
+		if (ty != SL_T_HM && ty != SL_T_POOL && ty != SL_T_GSLB)
+			continue;
+		if (!v && !(v = malloc(t->n * sizeof(*v))))
+			return NULL;
+		v[(*n)++] = (struct hm_ent){ t->ents[i].node, t->ents[i].node->slot, ty, !t->ents[i].ver };
+	}
+	return v;
+}
+
+/* After a commit (ents NULL: the whole model at start-up): monitors first, then what they check. */
+static void hm_sync(struct sl_ctl *c, const struct hm_ent *ents, uint32_t n_ents)
+{
+	if (!ents) {
+		for (uint32_t s = 0; s < c->m.n_slots[SL_T_HM]; s++) {
+			struct sl_node *n = c->m.slots[SL_T_HM][s];
+			if (n && n->cur)
+				sl_hm_monitor_set(c->hm, n->slot, n->name, n->cur->data);
+		}
+		static const int tys[] = { SL_T_POOL, SL_T_GSLB };
+		for (int k = 0; k < 2; k++)
+			for (uint32_t s = 0; s < c->m.n_slots[tys[k]]; s++) {
+				struct sl_node *n = c->m.slots[tys[k]][s];
+				if (n && n->cur)
+					hm_sync_node(c, n);
+			}
+		return;
+	}
+	for (uint32_t i = 0; i < n_ents; i++)
+		if (ents[i].type == SL_T_HM)
+			sl_hm_monitor_set(c->hm, ents[i].slot, ents[i].del ? NULL : ents[i].n->name,
+					  ents[i].del ? NULL : ents[i].n->cur->data);
+	for (uint32_t i = 0; i < n_ents; i++)
+		if (ents[i].type != SL_T_HM && !ents[i].del)
+			hm_sync_node(c, ents[i].n);
+}
+
 /* ---------------- applying changes ---------------- */
 static void publish(struct sl_ctl *c, struct sl_gen *g)
 {
@@ -328,8 +424,13 @@ static int apply_txn(struct sl_ctl *c, struct sl_txn *t, bool persist, struct sl
 			goto fail;
 		}
 	}
+	uint32_t nhe;
+	struct hm_ent *he = hm_ents(t, &nhe);
 	sl_txn_commit(t);
 	health_commit(c, gslb);
+	if (he)
+		hm_sync(c, he, nhe);
+	free(he);
 	publish(c, g);
 	/* compact when the journal outgrows twice the snapshot (and a floor), so replay stays cheap while a
 	   big macro does not pay for writing its bytes twice */
@@ -454,6 +555,7 @@ static int load_state(struct sl_ctl *c, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	health_commit(c, true);
+	hm_sync(c, NULL, 0);
 	publish(c, g);
 	return 0;
 }
@@ -531,8 +633,10 @@ struct sl_ctl *sl_ctl_create(const struct sl_ctl_conf *conf, const struct sl_ctl
 		c->snapshot_min = (size_t)strtoull(getenv("SLUICE_SNAPSHOT_MIN_BYTES"), NULL, 10);
 	memset(c->health, 1, sizeof(c->health));
 	sl_hmap_init(&c->hslots);
+	struct sl_hm_hooks hh = { c->hooks.arg, c->hooks.hm_submit, c->hooks.hm_collect };
+	c->hm = sl_hm_create(c->health, c->n_workers, &hh);
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
-	if (!c->sock_path || !c->state_dir || !c->hfree || sl_model_init(&c->m)) {
+	if (!c->sock_path || !c->state_dir || !c->hfree || !c->hm || sl_model_init(&c->m)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -589,6 +693,7 @@ void sl_ctl_destroy(struct sl_ctl *c)
 	free(c->hfree);
 	free(c->pnew);
 	free(c->prel);
+	sl_hm_destroy(c->hm);
 	free(c->sock_path);
 	free(c->state_dir);
 	free(c);
@@ -942,6 +1047,7 @@ static void api_status(struct sl_ctl *c, struct resp *rs)
 			     "socket", c->sock_path, "state_dir", c->state_dir, "objects", objs, "control", "requests",
 			     (json_int_t)c->n_requests, "applies", (json_int_t)c->n_applies, "rejects",
 			     (json_int_t)c->n_rejects, "apply_us_max", (json_int_t)c->apply_us_max);
+	json_object_set_new(rs->body, "health_monitors", sl_hm_status(c->hm));
 	json_object_set_new(rs->body, "health_slots", json_pack("{s:I, s:I}", "used", (json_int_t)(c->hnext - c->hnfree),
 								 "capacity", (json_int_t)SL_MAX_HEALTH));
 }
@@ -1074,6 +1180,30 @@ static void api_vs_runtime(struct sl_ctl *c, struct sl_node *n, struct resp *rs)
 	rs->body = o;
 }
 
+/* Servers of a pool with their health slot, state and monitors. */
+static void api_pool_runtime(struct sl_ctl *c, struct sl_node *n, struct resp *rs)
+{
+	const struct sl_cc_pool *cc = n->cur->cc;
+	json_t *arr = json_array();
+	uint32_t up = 0;
+	for (uint32_t i = 0; i < cc->n_servers; i++) {
+		const struct sl_gen_server *sv = &cc->servers[i];
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sv->ip, a, sizeof(a));
+		bool h = sv->slot != SL_GEN_NONE && c->health[sv->slot];
+		up += h && sv->enabled;
+		json_t *o = json_pack("{s:s, s:i, s:b, s:i, s:b}", "ip", a, "port", sv->port, "enabled", sv->enabled,
+				      "health_slot", sv->slot == SL_GEN_NONE ? -1 : (int)sv->slot, "oper_up", h);
+		json_t *hm = sv->slot != SL_GEN_NONE ? sl_hm_runtime(c->hm, sv->slot) : NULL;
+		if (hm)
+			json_object_set_new(o, "health", hm);
+		json_array_append_new(arr, o);
+	}
+	rs->status = 200;
+	rs->body = json_pack("{s:s, s:s, s:I, s:i, s:o}", "name", n->name, "uuid", n->uuid, "generation",
+			     (json_int_t)c->published, "servers_up", (int)up, "servers", arr);
+}
+
 static void gslb_runtime_json(struct sl_ctl *c, struct sl_node *n, struct resp *rs)
 {
 	json_t *mem = json_array();
@@ -1086,6 +1216,9 @@ static void gslb_runtime_json(struct sl_ctl *c, struct sl_node *n, struct resp *
 			int s = ip && inet_pton(AF_INET, ip, &a) == 1 ? health_find(c, n->name, a.s_addr) : -1;
 			json_t *m = json_pack("{s:s, s:i, s:b}", "ip", ip ? ip : "", "health_slot", s,
 					      "oper_up", s >= 0 && c->health[s]);
+			json_t *hm = s >= 0 ? sl_hm_runtime(c->hm, (uint32_t)s) : NULL;
+			if (hm)
+				json_object_set_new(m, "health", hm);
 			if (s >= 0 && c->hooks.member_answers)
 				json_object_set_new(m, "answers",
 						    json_integer((json_int_t)c->hooks.member_answers(c->hooks.arg,
@@ -1230,6 +1363,8 @@ static void handle(struct sl_ctl *c, const struct sl_http_req *r, const char *bo
 			return resp_errf(rs, 404, "not_found", "no such object");
 		if (!strcmp(seg[3], "runtime") && type == SL_T_VS && get)
 			return api_vs_runtime(c, n, rs);
+		if (!strcmp(seg[3], "runtime") && type == SL_T_POOL && get)
+			return api_pool_runtime(c, n, rs);
 		if (!strcmp(seg[3], "runtime") && type == SL_T_GSLB && get)
 			return gslb_runtime_json(c, n, rs);
 		if (!strcmp(seg[3], "runtime") && type == SL_T_GSLB && !strcmp(m, "PUT"))
@@ -1404,6 +1539,7 @@ int sl_ctl_poll(struct sl_ctl *c, int timeout_ms)
 		if (cn->closing && cn->out_len == 0)
 			conn_close(c, cn);
 	}
+	sl_hm_poll(c->hm);
 	uint64_t now = now_ms();
 	for (struct conn *cn = c->conns, *nx; cn; cn = nx) {
 		nx = cn->next;

@@ -9,6 +9,7 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 #include "model.h"
+#include "hm.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -762,6 +763,9 @@ static int sem_hm(struct sl_txn_ent *te, struct sl_err *e)
 	json_t *d = te->ver->data;
 	if (jint(d, "receive_timeout", 4) >= jint(d, "send_interval", 10))
 		return sem_err(e, 422, "invalid_value", te, "receive_timeout", "receive_timeout must be less than send_interval");
+	char rel[64], why[160];
+	if (sl_hm_check(d, rel, sizeof(rel), why, sizeof(why)))
+		return sem_err(e, 422, "invalid_value", te, rel, why);
 	return 0;
 }
 

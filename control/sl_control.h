@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "sl_gen.h"
+#include "sl_hm.h"
 
 struct sl_ctl;
 
@@ -31,6 +32,11 @@ struct sl_ctl_hooks {
 	/* Answers the workers gave with the GSLB member in this health slot
 	   (summed over workers). NULL: not reported. */
 	uint64_t (*member_answers)(void *arg, uint32_t health_slot);
+	/* Health probes (control/sl_hm.h), both called on the main lcore from sl_ctl_poll. hm_submit hands
+	   one probe to a worker: 0, or -ENOBUFS when its queue is full (the probe stays control's).
+	   hm_collect returns up to max finished probes. NULL: monitors are tracked but not run. */
+	int (*hm_submit)(void *arg, unsigned worker, struct sl_hm_probe *p);
+	unsigned (*hm_collect)(void *arg, struct sl_hm_probe **out, unsigned max);
 };
 
 /* Loads state_dir/config.json (+ journal); corrupt -> NULL with message in err. Builds and publishes the

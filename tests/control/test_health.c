@@ -153,3 +153,118 @@ Test(health, slots_survive_restart_and_gslb_changes)
 	cr_expect(a2 < SL_MAX_HEALTH && b2 < SL_MAX_HEALTH && a2 != b2);
 	tctl_fini(&t);
 }
+
+/* ---- monitors through the control API, with a fake engine that refuses every TCP probe ---- */
+struct feng {
+	struct sl_gen *gen;
+	struct sl_hm_probe *done[256];
+	unsigned nd, sent;
+};
+
+static int f_publish(void *arg, struct sl_gen *g)
+{
+	struct feng *f = arg;
+	sl_gen_free(f->gen);
+	f->gen = g;
+	return 0;
+}
+
+static int f_submit(void *arg, unsigned w, struct sl_hm_probe *p)
+{
+	struct feng *f = arg;
+	(void)w;
+	p->outcome = SL_HM_REFUSED;
+	f->done[f->nd++] = p;
+	f->sent++;
+	return 0;
+}
+
+static unsigned f_collect(void *arg, struct sl_hm_probe **out, unsigned max)
+{
+	struct feng *f = arg;
+	unsigned n = f->nd < max ? f->nd : max;
+	memcpy(out, f->done, n * sizeof(*out));
+	f->nd = 0;
+	return n;
+}
+
+static int creq(struct sl_ctl *c, const char *m, const char *target, const char *body, json_t **out)
+{
+	char *b = body ? dq(body) : NULL, *resp = NULL;
+	int st = 0;
+	sl_ctl_request(c, m, target, NULL, b, b ? strlen(b) : 0, &st, &resp);
+	if (out)
+		*out = resp ? json_loads(resp, 0, NULL) : NULL;
+	free(resp);
+	free(b);
+	return st;
+}
+
+static json_t *server0_health(struct sl_ctl *c)
+{
+	json_t *r = NULL;
+	cr_assert_eq(creq(c, "GET", "/api/pool/p/runtime", NULL, &r), 200);
+	json_t *h = json_incref(json_object_get(json_array_get(json_object_get(r, "servers"), 0), "health"));
+	json_decref(r);
+	return h;
+}
+
+Test(health, monitor_verdicts_in_pool_runtime)
+{
+	char dir[] = "/tmp/sl-hm-test-XXXXXX", sock[96], state[96], err[256];
+	cr_assert(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/s.sock", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	static struct feng f;
+	struct sl_ctl_conf conf = { .sock_path = sock, .state_dir = state, .n_workers = 1 };
+	struct sl_ctl_hooks hooks = { .arg = &f, .publish = f_publish, .hm_submit = f_submit, .hm_collect = f_collect };
+	struct sl_ctl *c = sl_ctl_create(&conf, &hooks, err, sizeof(err));
+	cr_assert(c, "%s", err);
+	cr_assert_eq(creq(c, "POST", "/api/macro",
+			  "[{'model_name':'HealthMonitor','data':{'name':'tcp','type':'HEALTH_MONITOR_TCP','send_interval':2,"
+			  "'receive_timeout':1,'failed_checks':1,'successful_checks':1}},"
+			  "{'model_name':'Pool','data':{'name':'p','servers':[" SRV("198.18.1.2", 80) "],"
+			  "'health_monitor_refs':['/api/healthmonitor?name=tcp']}}]", NULL), 200);
+	json_t *h = server0_health(c);
+	cr_assert(h, "a monitored server reports its health");
+	cr_expect(json_is_true(json_object_get(h, "oper_up")), "up until checked");
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(h, "monitors"), 0), "name")), "tcp");
+	json_decref(h);
+	uint32_t s = sslot(&(struct tctl){ .gen = f.gen }, "p", "198.18.1.2", 80);
+	cr_assert(s < SL_MAX_HEALTH);
+	for (int i = 0; i < 150 && !f.sent; i++)
+		sl_ctl_poll(c, 10);
+	cr_assert_eq(f.sent, 1, "first probe within 1.5 s");
+	sl_ctl_poll(c, 0);
+	cr_expect_eq(f.gen->health[s], 0, "failed_checks 1: down on the first refusal");
+	h = server0_health(c);
+	cr_expect(json_is_false(json_object_get(h, "oper_up")));
+	cr_expect_str_eq(json_string_value(json_object_get(h, "reason")), "1 failed checks: connection refused");
+	json_decref(h);
+	/* a change that keeps the server keeps its slot and its state */
+	cr_assert_eq(creq(c, "PATCH", "/api/pool/p", "{'lb_algorithm':'LB_ALGORITHM_LEAST_CONNECTIONS'}", NULL), 200);
+	cr_expect_eq(sslot(&(struct tctl){ .gen = f.gen }, "p", "198.18.1.2", 80), s);
+	cr_expect_eq(f.gen->health[s], 0);
+	/* a monitor may not be deleted while used; once unused, the server is up and unmonitored */
+	cr_expect_eq(creq(c, "DELETE", "/api/healthmonitor/tcp", NULL, NULL), 409);
+	cr_assert_eq(creq(c, "PATCH", "/api/pool/p", "{'health_monitor_refs':[]}", NULL), 200);
+	cr_expect_eq(f.gen->health[s], 1);
+	h = server0_health(c);
+	cr_expect_null(h);
+	json_decref(h);
+	json_t *r = NULL;
+	cr_assert_eq(creq(c, "GET", "/api/status", NULL, &r), 200);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(r, "health_monitors"), "targets")), 0);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(r, "health_monitors"), "transitions")), 1);
+	json_decref(r);
+	/* bad monitor fields are rejected with their path */
+	cr_expect_eq(creq(c, "POST", "/api/healthmonitor",
+			  "{'name':'d','type':'HEALTH_MONITOR_DNS','dns_monitor':{'query_name':'x..y'}}", &r), 422);
+	cr_expect_str_eq(json_string_value(json_object_get(r, "path")), "dns_monitor.query_name");
+	json_decref(r);
+	sl_ctl_destroy(c);
+	sl_gen_free(f.gen);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
