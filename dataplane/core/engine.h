@@ -23,7 +23,6 @@
 #define SL_ARP_SLOTS 256          /* per worker, power of two */
 #define SL_ARP_PENDING 64         /* packets waiting on resolution, per worker */
 #define SL_ARP_PENDING_PER_NH 4   /* ...of which for one next hop (Linux: unres_qlen) */
-#define SL_ARP_TTL_US (300ull * 1000000)
 #define SL_ARP_RETRY_US (1000000ull)
 #define SL_ARP_TRIES 3
 #define SL_HANDOFF_RING 1024
@@ -49,7 +48,7 @@ struct sl_port {
  * racy snapshots, which is exact enough for monitoring and costs nothing. */
 struct sl_wstats {
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
-	uint64_t arp_replied, arp_requests_sent, arp_learned, garp_sent;
+	uint64_t arp_replied, arp_requests_sent, arp_learned, arp_expired, garp_sent;
 	uint64_t icmp_echo_replied, udp_echo_replied, udp_probes_sent, tcp_segs_in;
 	uint64_t rx_csum_offloaded, tx_csum_offloaded;
 	uint64_t dns_queries, dns_answered, dns_dropped;
@@ -99,6 +98,7 @@ struct sl_worker {
 	struct sl_arp_entry arp[SL_ARP_SLOTS];
 	struct sl_pending pending[SL_ARP_PENDING];
 	unsigned pending_n;
+	uint64_t now_us;             /* clock at the start of this loop iteration */
 	unsigned idle_polls;
 	uint32_t sleep_us;
 	struct rte_mempool *pool;

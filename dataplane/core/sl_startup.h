@@ -50,6 +50,7 @@ struct sl_startup {
 	uint32_t tcp_syncookie_threshold; /* half-open connections, default 1024 */
 	uint32_t tcp_data_retries;       /* RTO expiries before abort, 0 = stack default (15) */
 	uint32_t tcp_rto_max_ms;         /* 0 = stack default (60000) */
+	uint32_t arp_ttl_s;              /* neighbour entry lifetime before re-confirmation, default 300 */
 };
 
 /* Parse a start-up file. On error returns -EINVAL (or -errno for I/O) and

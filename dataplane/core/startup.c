@@ -278,6 +278,18 @@ static int parse_test(struct pctx *c, struct sl_startup *su, char **t, int n)
 		    "'test tcp-echo|tcp-sink|tcp-source PORT'");
 }
 
+static int parse_arp(struct pctx *c, struct sl_startup *su, char **t, int n)
+{
+	uint32_t v;
+
+	if (n != 3 || strcmp(t[1], "ttl-s"))
+		return fail(c, "arp", "expected 'arp ttl-s SECONDS'");
+	if (parse_u32(t[2], 86400, &v) || !v)
+		return fail(c, "ttl-s", "'%s' is not 1-86400", t[2]);
+	su->arp_ttl_s = v;
+	return 0;
+}
+
 static int parse_tcp(struct pctx *c, struct sl_startup *su, char **t, int n)
 {
 	uint32_t v;
@@ -321,6 +333,7 @@ int sl_startup_parse(const char *name, const char *text, struct sl_startup *su,
 	su->idle_max_sleep_us = 200;
 	su->tcp_max_conns = 8192;
 	su->tcp_syncookie_threshold = 1024;
+	su->arp_ttl_s = 300;
 	while (*s && !rc) {
 		char line[512], *t[MAX_TOK], *save = NULL, *tok;
 		const char *nl = strchr(s, '\n');
@@ -352,6 +365,8 @@ int sl_startup_parse(const char *name, const char *text, struct sl_startup *su,
 			rc = parse_test(&c, su, t, n);
 		else if (!strcmp(t[0], "tcp"))
 			rc = parse_tcp(&c, su, t, n);
+		else if (!strcmp(t[0], "arp"))
+			rc = parse_arp(&c, su, t, n);
 		else
 			rc = fail(&c, t[0], "unknown directive '%s'", t[0]);
 	}

@@ -232,7 +232,7 @@ static void arp_learn(struct sl_worker *w, unsigned pidx, uint32_t ip, const uin
 		return;
 	e->port = (uint8_t)pidx;
 	memcpy(e->mac.addr_bytes, mac, 6);
-	e->expire_us = sl_now_us() + SL_ARP_TTL_US;
+	e->expire_us = sl_now_us() + sl_eng.su.arp_ttl_s * 1000000ull;
 	e->tries = 0;
 	if (!e->valid) {
 		e->valid = true;
@@ -275,6 +275,27 @@ static unsigned pending_for(const struct sl_worker *w, uint32_t nh)
 	return n;
 }
 
+/* An entry past its lifetime is still used while it is re-confirmed by
+ * unicast requests to the MAC we have, one per retry interval (Linux's
+ * STALE/PROBE). Any ARP from the neighbour renews it; after SL_ARP_TRIES
+ * unanswered requests it is invalid and the next packet asks by broadcast,
+ * so a neighbour that changed its MAC without telling is found again.
+ * Returns whether the entry may still be used. */
+static bool arp_stale(struct sl_worker *w, struct sl_arp_entry *e, uint64_t now)
+{
+	if (e->tries >= SL_ARP_TRIES) {
+		e->valid = false;
+		e->tries = 0;
+		w->st.arp_expired++;
+		return false;
+	}
+	e->tries++;
+	e->expire_us = now + SL_ARP_RETRY_US;
+	arp_send(w, e->port, 1, e->ip, e->mac.addr_bytes, e->mac.addr_bytes, sl_eng.ports[e->port].conf.ip);
+	w->st.arp_requests_sent++;
+	return true;
+}
+
 /* m holds a full frame for port pidx whose Ethernet destination is still
  * to be filled: the next hop's MAC from the ARP cache, or a wait in the
  * pending queue while it is resolved. */
@@ -289,7 +310,7 @@ void sl_l2_output(struct sl_worker *w, struct rte_mbuf *m, int pidx, uint32_t nh
 		return;
 	}
 	e = arp_find(w, nh, true);
-	if (likely(e->valid)) {
+	if (likely(e->valid) && (likely(w->now_us < e->expire_us) || arp_stale(w, e, w->now_us))) {
 		eth_fill(m, &sl_eng.ports[pidx], &e->mac);
 		tx_pkt(w, (unsigned)pidx, m);
 		return;
@@ -862,6 +883,7 @@ int sl_worker_main(void *arg)
 		unsigned work;
 		uint64_t now;
 
+		w->now_us = sl_now_us();
 		w->gen = __atomic_load_n(&sl_eng.gen, __ATOMIC_ACQUIRE);
 		if (w->id == 0 && (first || w->gen != last_gen)) {
 			last_gen = w->gen;

@@ -62,4 +62,48 @@ print(s.recv(64).decode().strip())' 2>&1)
 else
 	not_ok "engine starts with test udp-probe"
 fi
+
+# Neighbour aging: with "arp ttl-s 2" an entry past its lifetime is
+# re-confirmed by unicast requests; a neighbour that changed its MAC without
+# a gratuitous ARP stops answering at the old one, the entry expires, and a
+# broadcast request finds the new MAC: the probes reach it again.
+arp_aging() {
+	local old new=02:00:5e:10:00:42 got rc=1
+	old=$(in_srv cat /sys/class/net/srv0/address)
+	in_srv timeout 30 $PY -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9998))
+t0 = time.time()
+while time.time() - t0 < 16:
+    s.settimeout(max(0.1, 16 - (time.time() - t0)))
+    try:
+        s.recv(64)
+    except socket.timeout:
+        break
+    print(f"{time.time() - t0:.1f}", flush=True)' >"$TMP/probes" 2>&1 &
+	local rx=$!
+	sleep 3
+	in_srv ip link set srv0 address $new
+	local exp0 exp1
+	exp0=$(tel arp_expired)
+	sleep 12
+	exp1=$(tel arp_expired)
+	wait $rx
+	in_srv ip link set srv0 address "$old"
+	# datagrams before the change, and again in the last seconds after it
+	got=$(awk '$1 + 0 > 11' "$TMP/probes" | wc -l)
+	echo "probes at: $(tr "\n" " " <"$TMP/probes")"
+	echo "probes received: $(wc -l <"$TMP/probes"), after the MAC change settled: $got, arp_expired $exp0 -> $exp1"
+	[ "$(awk '$1 + 0 > 0 && $1 + 0 < 3' "$TMP/probes" | wc -l)" -ge 1 ] && [ "$got" -ge 3 ] && [ "$exp1" -gt "$exp0" ] && rc=0
+	return $rc
+}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+if SL_STARTUP_EXTRA=$(printf 'test udp-probe %s 9998\narp ttl-s 2' "$SL_SRV_IP") engine_start; then
+	check "a neighbour that changes its MAC silently is found again once its ARP entry ages out" arp_aging
+	engine_stop
+else
+	not_ok "engine starts with arp ttl-s 2"
+fi
 it_done

@@ -21,14 +21,15 @@ Test(startup, testbed_file)
 	const char *text =
 		"# the test bed\n"
 		"port fe0 dev net_af_xdp0 role frontend ip 198.18.0.1/24\n"
-		"port be0 dev net_af_xdp1 role backend ip 198.18.1.1/24 gw 198.18.1.254 mtu 9000 vlan 7\n"
+		"port be0 dev net_af_xdp1 role backend ip 198.18.1.1/24 gw 198.18.1.254 mtu 9000 vlan 7 csum-offload off\n"
 		"idle backoff off\n"
 		"impair fe0 rx seed 42 drop 0.05 dup 0.01 reorder 0.01\n"
 		"impair be0 tx seed 0x10 delay 0.5 delay-us 2000   # trailing comment\n"
 		"test udp-echo 7\n"
 		"test udp-probe 198.18.0.2 9999\n"
 		"test tcp-echo 7\ntest tcp-sink 9\ntest tcp-source 19\n"
-		"tcp max-conns 5000 syncookie-threshold 64 data-retries 4 rto-max-ms 1000\n";
+		"tcp max-conns 5000 syncookie-threshold 64 data-retries 4 rto-max-ms 1000\n"
+		"arp ttl-s 30\n";
 
 	cr_assert_eq(sl_startup_parse("t", text, &su, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(su.n_ports, 2);
@@ -41,6 +42,9 @@ Test(startup, testbed_file)
 	cr_assert_eq(su.ports[1].gw, ip("198.18.1.254"));
 	cr_assert_eq(su.ports[1].mtu, 9000);
 	cr_assert_eq(su.ports[1].vlan, 7);
+	cr_assert_not(su.ports[0].no_csum_offload);
+	cr_assert(su.ports[1].no_csum_offload);
+	cr_assert_eq(su.arp_ttl_s, 30);
 	cr_assert_not(su.idle_backoff);
 	cr_assert(su.ports[0].impair[SL_DIR_RX].on);
 	cr_assert_eq(su.ports[0].impair[SL_DIR_RX].seed, 42);
@@ -74,6 +78,8 @@ Test(startup, defaults)
 	cr_assert_eq(su.udp_echo_port, 0);
 	cr_assert_eq(su.tcp_max_conns, 8192);
 	cr_assert_eq(su.tcp_syncookie_threshold, 1024);
+	cr_assert_eq(su.arp_ttl_s, 300);
+	cr_assert_not(su.ports[0].no_csum_offload);
 }
 
 /* Criterion re-executes the binary per test, so parameters must not hold
@@ -115,6 +121,9 @@ static struct bad bads[] = {
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp max-conns\n", "t:2: tcp: expected" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp rto-max-ms 10\n", "t:2: rto-max-ms:" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp window 8\n", "t:2: window: unknown tcp setting" },
+	{ "port a dev d role both ip 198.18.0.1/24 csum-offload maybe\n", "t:1: csum-offload:" },
+	{ "port a dev d role both ip 198.18.0.1/24\narp ttl-s 0\n", "t:2: ttl-s:" },
+	{ "port a dev d role both ip 198.18.0.1/24\narp ttl 5\n", "t:2: arp: expected" },
 	{ "port a dev d role both ip 198.18.0.1/24\nport b dev d role both ip 198.18.1.1/24\n"
 	  "port c dev d role both ip 198.18.2.1/24\nport e dev d role both ip 198.18.3.1/24\n"
 	  "port f dev d role both ip 198.18.4.1/24\n", "t:5: port: too many ports" },
