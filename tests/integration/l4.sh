@@ -18,12 +18,12 @@ trap cleanup EXIT
 
 # Backends: echo on :8080, "who am I" on :8081, reset-after-accept on :8082.
 for i in 2 3 4; do
-	in_srv socat -t 120 TCP-LISTEN:8080,bind=198.18.1.$i,reuseaddr,fork EXEC:/bin/cat >/dev/null 2>&1 &
+	ip netns exec $SL_NS_SRV socat -t 120 TCP-LISTEN:8080,bind=198.18.1.$i,reuseaddr,fork EXEC:/bin/cat >/dev/null 2>&1 &
 	SRV_PIDS+=($!)
-	in_srv socat TCP-LISTEN:8081,bind=198.18.1.$i,reuseaddr,fork SYSTEM:"echo 198.18.1.$i" >/dev/null 2>&1 &
+	ip netns exec $SL_NS_SRV socat TCP-LISTEN:8081,bind=198.18.1.$i,reuseaddr,fork SYSTEM:"echo 198.18.1.$i" >/dev/null 2>&1 &
 	SRV_PIDS+=($!)
 done
-in_srv $PY -c '
+ip netns exec $SL_NS_SRV $PY -c '
 import socket, struct
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("198.18.1.2", 8082)); s.listen(64)
