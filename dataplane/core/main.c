@@ -120,6 +120,20 @@ static int hook_stats(void *arg, json_t *out)
 		sl_tcp_stats_visit(&sl_eng, -1, json_add_u64, tcp);
 		json_object_set_new(out, "tcp", tcp);
 	}
+	{
+		uint64_t st = 0, fin = 0, act = 0;
+
+		for (unsigned i = 0; i < sl_eng.n_workers; i++) {
+			uint64_t a, b, c;
+
+			sl_hm_worker_stats(i, &a, &b, &c);
+			st += a;
+			fin += b;
+			act += c;
+		}
+		json_object_set_new(out, "health_probes", json_pack("{s:I,s:I,s:I}", "started", (json_int_t)st,
+								    "finished", (json_int_t)fin, "active", (json_int_t)act));
+	}
 	json_object_set_new(out, "totals", tot);
 	json_object_set_new(out, "workers", workers);
 	json_object_set_new(out, "ports", ports);
@@ -422,7 +436,8 @@ int main(int argc, char **argv)
 	struct sl_ctl_conf cconf;
 	struct sl_ctl_hooks hooks = { .arg = NULL, .publish = hook_publish, .stats = hook_stats,
 				      .vs_runtime = hook_vs_runtime, .metrics = hook_metrics,
-				      .member_answers = hook_member_answers };
+				      .member_answers = hook_member_answers, .hm_submit = sl_hm_submit,
+				      .hm_collect = sl_hm_collect };
 	struct sl_ctl *ctl;
 	char err[512];
 	int rc, c;
@@ -473,6 +488,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	impair_seed();
+	if (sl_hm_engine_init(sl_eng.n_workers)) {
+		fprintf(stderr, "sluice: health probe rings: out of hugepage memory\n");
+		sl_ports_stop(&sl_eng);
+		rte_eal_cleanup();
+		return 1;
+	}
 	for (unsigned i = 0; i < sl_eng.n_workers; i++)
 		if (sl_tcp_worker_init(sl_eng.w[i])) {
 			fprintf(stderr, "sluice: worker %u: TCP stack: out of memory for %u connections "

@@ -1075,3 +1075,9 @@ void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *
 	out->proxy_bytes_c2s = t->proxy_bytes_c2s;
 	out->proxy_bytes_s2c = t->proxy_bytes_s2c;
 }
+
+/* The worker's stack, for other consumers on the same worker (health probes). */
+struct sl_tcp_stack *sl_tcp_worker_stack(struct sl_worker *w)
+{
+	return w->tcp->st;
+}

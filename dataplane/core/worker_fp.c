@@ -642,6 +642,12 @@ static void handle_udp(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, s
 		}
 	}
 	m->port = (uint16_t)pidx;
+	if (unlikely(rte_be_to_cpu_16(p->dport) >= SL_HM_UDP_LO) && local_port_of(p->ip_dst) >= 0 &&
+	    sl_hm_udp_reply(w, p->ip_src, rte_be_to_cpu_16(p->sport), rte_be_to_cpu_16(p->dport),
+			    f + p->l4_off + 8, p->l4_len - 8)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
 	vs = w->gen ? sl_gen_lookup(w->gen, p->ip_dst, IPPROTO_UDP, rte_be_to_cpu_16(p->dport)) : NULL;
 	if (vs && vs->enabled && vs->app_type == SL_APP_DNS && vs->app) {
 		handle_dns(w, m, p, vs);
@@ -664,6 +670,19 @@ static void handle_icmp(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, 
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 	enum sl_drop r = sl_icmp_parse(f + p->l4_off, p->l4_len, p);
 
+	if (r == SL_DROP_ICMP_UNHANDLED && p->icmp_type == SL_ICMP_ECHO_REPLY && p->icmp_code == 0) {
+		/* an answer to a health probe: its identifier names the worker that waits for it */
+		int owner = sl_hm_icmp_owner(f + p->l4_off);
+
+		if (owner >= 0 && (unsigned)owner != w->id) {
+			sl_handoff(w, (unsigned)owner, pidx, m);
+			return;
+		}
+		if (owner >= 0 && sl_hm_icmp_reply(w, p->ip_src, f + p->l4_off)) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
 	if (r) {
 		DROP(w, r);
 		rte_pktmbuf_free(m);
@@ -900,6 +919,7 @@ int sl_worker_main(void *arg)
 				arp_timer(w, now);
 			reorder_release(w, now);
 			sl_tcp_worker_tick(w, now);
+			sl_hm_worker_tick(w, now);
 			next_timer = now + 1000;
 			if (w->id == 0 && sl_eng.su.udp_probe_port && now >= next_probe) {
 				udp_probe(w);

@@ -21,7 +21,7 @@ struct fake {
 	const char *resp[256];
 	unsigned resp_len[256];
 	unsigned sent;
-	struct sl_hm_probe last, lastk[5];
+	struct seen { uint16_t port; uint32_t timeout_ms, req_len, expect_len; } last, lastk[5];
 	uint8_t last_req[1024], lastk_req[5][1024];
 };
 
@@ -36,9 +36,9 @@ static int fsubmit(void *a, unsigned w, struct sl_hm_probe *p)
 	f->q[f->nq++] = p;
 	f->per_worker[w]++;
 	f->sent++;
-	f->last = *p;
+	f->last = (struct seen){ p->port, p->timeout_ms, p->req_len, p->expect_len };
 	memcpy(f->last_req, p->req, p->req_len < 1024 ? p->req_len : 1024);
-	f->lastk[p->kind] = *p;
+	f->lastk[p->kind] = f->last;
 	memcpy(f->lastk_req[p->kind], p->req, p->req_len < 1024 ? p->req_len : 1024);
 	return 0;
 }
