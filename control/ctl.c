@@ -1140,6 +1140,15 @@ static void api_metrics(struct sl_ctl *c, struct resp *rs)
 	if (c->hooks.metrics)
 		c->hooks.metrics(c->hooks.arg, &b, &len, &cap);
 	gslb_metrics(c, &b, &len, &cap);
+	uint32_t nt, nd;
+	uint64_t sent, skipped;
+	sl_hm_metrics(c->hm, &nt, &nd, &sent, &skipped);
+	mprintf(&b, &len, &cap,
+		"# TYPE sluice_health_targets gauge\nsluice_health_targets %u\n"
+		"# TYPE sluice_health_targets_down gauge\nsluice_health_targets_down %u\n"
+		"# TYPE sluice_health_probes_total counter\nsluice_health_probes_total %llu\n"
+		"# TYPE sluice_health_probes_skipped_total counter\nsluice_health_probes_skipped_total %llu\n",
+		nt, nd, (unsigned long long)sent, (unsigned long long)skipped);
 	rs->status = 200;
 	rs->text = b;
 	rs->text_len = len;

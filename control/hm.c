@@ -842,3 +842,17 @@ json_t *sl_hm_status(struct sl_hm *h)
 			 (json_int_t)h->skipped_full, "stale_results", (json_int_t)h->stale, "transitions",
 			 (json_int_t)h->transitions);
 }
+
+void sl_hm_metrics(struct sl_hm *h, uint32_t *targets, uint32_t *down, uint64_t *sent, uint64_t *skipped)
+{
+	uint32_t n = 0, d = 0;
+	for (uint32_t i = 0; i < h->nt; i++)
+		if (h->t[i].used) {
+			n++;
+			d += !h->t[i].up;
+		}
+	*targets = n;
+	*down = d;
+	*sent = h->submitted;
+	*skipped = h->skipped_busy + h->skipped_full;
+}

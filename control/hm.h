@@ -42,6 +42,9 @@ json_t *sl_hm_runtime(struct sl_hm *, uint32_t slot);
 /* Tests: milliseconds from fn instead of CLOCK_MONOTONIC. */
 void sl_hm_set_clock(struct sl_hm *, uint64_t (*fn)(void *), void *arg);
 
+/* Counts for /metrics. */
+void sl_hm_metrics(struct sl_hm *, uint32_t *targets, uint32_t *down, uint64_t *sent, uint64_t *skipped);
+
 /* Totals for /api/status. */
 json_t *sl_hm_status(struct sl_hm *);
 

@@ -257,6 +257,11 @@ Test(health, monitor_verdicts_in_pool_runtime)
 	cr_expect_eq(json_integer_value(json_object_get(json_object_get(r, "health_monitors"), "targets")), 0);
 	cr_expect_eq(json_integer_value(json_object_get(json_object_get(r, "health_monitors"), "transitions")), 1);
 	json_decref(r);
+	char *mt = NULL;
+	int mst = 0;
+	sl_ctl_request(c, "GET", "/metrics", NULL, NULL, 0, &mst, &mt);
+	cr_expect(mt && strstr(mt, "\nsluice_health_targets 0\n") && strstr(mt, "\nsluice_health_probes_total 1\n"), "%s", mt);
+	free(mt);
 	/* bad monitor fields are rejected with their path */
 	cr_expect_eq(creq(c, "POST", "/api/healthmonitor",
 			  "{'name':'d','type':'HEALTH_MONITOR_DNS','dns_monitor':{'query_name':'x..y'}}", &r), 422);
