@@ -484,8 +484,11 @@ int sl_hm_targets(struct sl_hm *h, uint32_t slot, uint32_t ip, uint16_t port, co
 		snprintf(t->reason, sizeof(t->reason), "monitoring started");
 		t->next_in_slot = h->slot_head[slot];
 		h->slot_head[slot] = tid;
-		/* spread first probes over a second so a big change does not burst */
-		t->due_ms = now + (slot * 2654435761u) % 1000;
+		/* first probes within about a second, but spread over up to a whole interval when there are
+		   many targets, so a big change (and every round after it) does not come as one burst */
+		const struct mon *m = ms[k] < h->n_mons ? &h->mons[ms[k]] : NULL;
+		uint32_t iv = m && m->interval_ms ? m->interval_ms : 10000, win = 1000 + h->nt;
+		t->due_ms = now + (slot * 2654435761u) % (win < iv ? win : iv);
 		if ((rc = heap_push(h, t->due_ms, tid)))
 			break;
 	}

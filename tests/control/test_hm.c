@@ -296,3 +296,23 @@ Test(hm, validation)
 	cr_expect_eq(sl_hm_check(d, rel, sizeof(rel), why, sizeof(why)), 0);
 	json_decref(d);
 }
+
+Test(hm, many_targets_are_spread_over_the_interval)
+{
+	static struct fake f;
+	struct sl_hm *h = mk(&f, health);
+	mon(h, 0, "{\"type\":\"HEALTH_MONITOR_PING\",\"send_interval\":10,\"receive_timeout\":4}");
+	uint32_t m0 = 0;
+	for (uint32_t s = 0; s < 5000; s++)
+		cr_assert_eq(sl_hm_targets(h, s, htonl(0xc6120000u + s), 0, &m0, 1), 0);
+	unsigned max_round = 0;
+	for (int i = 0; i < 99; i++) {   /* 9.9 s: the earliest target is due again at 10 s */
+		unsigned before = f.sent;
+		run(h, &f, 100);
+		if (f.sent - before > max_round)
+			max_round = f.sent - before;
+	}
+	cr_expect_eq(f.sent, 5000, "each target probed once in the first interval: %u", f.sent);
+	cr_expect(max_round < 400, "no burst: at most %u probes in 100 ms", max_round);
+	sl_hm_destroy(h);
+}
