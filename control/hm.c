@@ -612,8 +612,11 @@ static bool judge(const struct mon *m, const struct sl_hm_probe *p, char *why, s
 		return true;
 	case SL_HM_HTTP: {
 		unsigned code = 0;
-		if (p->resp_len < 12 || memcmp(p->resp, "HTTP/1.", 7) || p->resp[8] != ' ' ||
-		    sscanf((const char *)p->resp + 9, "%3u", &code) != 1 || code < 100 || code > 599) {
+		/* the response is not NUL-terminated: read the three digits by hand */
+		for (unsigned i = 9; i < 12 && i < p->resp_len && p->resp[i] >= '0' && p->resp[i] <= '9'; i++)
+			code = code * 10 + (unsigned)(p->resp[i] - '0');
+		if (p->resp_len < 12 || memcmp(p->resp, "HTTP/1.", 7) || p->resp[8] != ' ' || code < 100 ||
+		    code > 599) {
 			snprintf(why, wl, "no HTTP status line in the response");
 			return false;
 		}
