@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "gen_build.h"
+#include "sl_lb.h"
 #ifdef SL_HAVE_DNS
 #include "sl_dns.h"
 #endif
@@ -119,10 +120,132 @@ size_t sl_gen_vips(const struct sl_gen *g, const uint32_t **vips)
 	return g->n_vips;
 }
 
+/* ---- pick structures (dataplane/lb), shared between generations by reference count */
+static void lb_put(struct sl_gen_lb *lb)
+{
+	if (!lb || --lb->refs)
+		return;
+	sl_lb_pool_free(lb->pool);
+	sl_lb_pg_free(lb->pg);
+	free(lb->states);
+	free(lb);
+}
+
+static unsigned lb_workers(const struct sl_gen_build_ctx *bc)
+{
+	return bc && bc->n_workers ? bc->n_workers : 1;
+}
+
+/* One cache-line-aligned block per worker, so workers never share a line of pick state. */
+static int lb_states(struct sl_gen_lb *lb, size_t size, unsigned n_workers)
+{
+	lb->n_workers = n_workers;
+	lb->stride = (size + 63) & ~(size_t)63;
+	lb->states = aligned_alloc(64, lb->stride * n_workers);
+	if (!lb->states)
+		return -ENOMEM;
+	for (unsigned w = 0; w < n_workers; w++) {
+		void *st = (char *)lb->states + w * lb->stride;
+		int rc = lb->pool ? sl_lb_pool_state_init(st, lb->stride, lb->pool, w)
+				  : sl_lb_pg_state_init(st, lb->stride, lb->pg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Gives p its pick structure: prev's (pool of the same object in the previous generation) when
+ * nothing it is built from changed, else a new one built from prev's, so consistent-hash clients
+ * of servers that stay keep their server. Returns 0 or -ENOMEM. */
+static int lb_attach_pool(struct sl_gen *g, struct sl_gen_pool *p, const struct sl_gen *pg_prev,
+			  const struct sl_gen_pool *prev, unsigned n_workers)
+{
+	const struct sl_gen_server *sv = &g->servers[p->first_server];
+	struct sl_gen_lb *old = prev ? prev->lb : NULL;
+
+	p->lb = NULL;
+	if (old && old->pool && old->n_workers == n_workers && prev->lb_algorithm == p->lb_algorithm &&
+	    prev->n_servers == p->n_servers &&
+	    (!p->n_servers || !memcmp(&pg_prev->servers[prev->first_server], sv, p->n_servers * sizeof(*sv)))) {
+		old->refs++;
+		p->lb = old;
+		return 0;
+	}
+	struct sl_lb_server *ls = malloc((p->n_servers + 1) * sizeof(*ls));
+	struct sl_gen_lb *lb = calloc(1, sizeof(*lb));
+	int rc = -ENOMEM;
+	if (!ls || !lb)
+		goto out;
+	for (uint32_t i = 0; i < p->n_servers; i++)
+		ls[i] = (struct sl_lb_server){ sv[i].ip, sv[i].port, sv[i].ratio, sv[i].enabled, sv[i].slot };
+	rc = sl_lb_pool_build(&lb->pool, ls, p->n_servers, &(struct sl_lb_opts){ .alg = p->lb_algorithm },
+			      old ? old->pool : NULL);
+	if (rc == -ENOTSUP || rc == -EINVAL) {
+		rc = 0;         /* validation refuses these; nothing to pick from */
+		goto out;
+	}
+	if (rc || (rc = lb_states(lb, sl_lb_pool_state_size(lb->pool), n_workers)))
+		goto out;
+	lb->refs = 1;
+	p->lb = lb;
+	lb = NULL;
+out:
+	free(ls);
+	if (lb) {
+		lb->refs = 1;
+		lb_put(lb);
+	}
+	return rc;
+}
+
+static int lb_attach_pg(struct sl_gen *g, struct sl_gen_poolgroup *pg, const struct sl_gen *gprev,
+			const struct sl_gen_poolgroup *prev, unsigned n_workers)
+{
+	const struct sl_gen_pg_member *m = &g->pg_members[pg->first_member];
+	struct sl_gen_lb *old = prev ? prev->lb : NULL;
+
+	pg->lb = NULL;
+	if (old && old->n_workers == n_workers && prev->n_members == pg->n_members) {
+		const struct sl_gen_pg_member *pm = &gprev->pg_members[prev->first_member];
+		uint32_t k = 0;
+		while (k < pg->n_members && pm[k].ratio == m[k].ratio && pm[k].priority == m[k].priority)
+			k++;
+		if (k == pg->n_members) {
+			old->refs++;
+			pg->lb = old;
+			return 0;
+		}
+	}
+	struct sl_lb_pg_member *lm = malloc((pg->n_members + 1) * sizeof(*lm));
+	struct sl_gen_lb *lb = calloc(1, sizeof(*lb));
+	int rc = -ENOMEM;
+	if (!lm || !lb)
+		goto out;
+	/* member k stands for the group's k-th member, whatever pool index it has in a generation */
+	for (uint32_t k = 0; k < pg->n_members; k++)
+		lm[k] = (struct sl_lb_pg_member){ k, m[k].ratio, m[k].priority };
+	if ((rc = sl_lb_pg_build(&lb->pg, lm, pg->n_members)) || (rc = lb_states(lb, sl_lb_pg_state_size(lb->pg), n_workers)))
+		goto out;
+	lb->refs = 1;
+	pg->lb = lb;
+	lb = NULL;
+out:
+	free(lm);
+	if (lb) {
+		lb->refs = 1;
+		lb_put(lb);
+	}
+	return rc;
+}
+
 void sl_gen_free(struct sl_gen *g)
 {
 	if (!g)
 		return;
+	for (uint32_t i = 0; g->pools && i < g->n_pools; i++)
+		lb_put(g->pools[i].lb);
+	for (uint32_t i = 0; g->poolgroups && i < g->n_poolgroups; i++)
+		lb_put(g->poolgroups[i].lb);
 #ifdef SL_HAVE_DNS
 	for (uint32_t i = 0; i < g->n_vs; i++)
 		if (g->vs[i].app_type == SL_APP_DNS && g->vs[i].app)
@@ -195,6 +318,9 @@ static void fill_pool(struct sl_gen *g, struct sl_node *n, struct sl_gen_pool *p
 {
 	struct sl_cc_pool *c = sl_node_view(n)->cc;
 	copy_name(p->name, sizeof(p->name), n);
+	p->slot = n->slot;
+	p->max_conns = c->max_conns;
+	p->graceful_timeout = c->graceful_timeout;
 	p->lb_algorithm = c->lb_algorithm;
 	p->lb_hash = c->lb_hash;
 	p->enabled = c->enabled;
@@ -243,6 +369,9 @@ static void fill_vs(struct sl_gen *g, struct sl_node *n, struct sl_gen_vs *gv)
 	gv->n_certs = c->n_certs;
 	gv->log_queries = c->log_queries;
 	gv->log_throttle = c->log_throttle;
+	gv->max_conns = c->max_conns;
+	gv->idle_timeout_s = c->idle_timeout_s;
+	gv->proxy_protocol = c->proxy_protocol;
 }
 
 static void *dup_arr(const void *p, size_t n)
@@ -318,13 +447,32 @@ static struct sl_gen *patch_build(struct sl_model *m, uint64_t id, const struct 
 	    !g->vip_hash || !g->lst_hash || (prev->sni_hash && (!g->sni_hash || !g->sni_names)) || !g->pool_by_slot ||
 	    !g->pg_by_slot)
 		goto nomem;
+	/* the copied pools and groups share prev's pick structures */
+	for (uint32_t i = 0; i < g->n_pools; i++)
+		if (g->pools[i].lb)
+			g->pools[i].lb->refs++;
+	for (uint32_t i = 0; i < g->n_poolgroups; i++)
+		if (g->poolgroups[i].lb)
+			g->poolgroups[i].lb->refs++;
 	for (uint32_t i = 0; i < t->n; i++) {
 		struct sl_node *n = t->ents[i].node;
-		if (n->type == SL_T_POOL)
-			fill_pool(g, n, &g->pools[g->pool_by_slot[n->slot]], false);
-		else if (n->type == SL_T_POOLGROUP)
-			fill_pg(g, n, &g->poolgroups[g->pg_by_slot[n->slot]], false);
-		else if (n->type == SL_T_VS)
+		if (n->type == SL_T_POOL) {
+			uint32_t idx = g->pool_by_slot[n->slot];
+			struct sl_gen_lb *old = g->pools[idx].lb;
+			fill_pool(g, n, &g->pools[idx], false);
+			int rc = lb_attach_pool(g, &g->pools[idx], prev, &prev->pools[idx], lb_workers(bc));
+			lb_put(old);
+			if (rc)
+				goto nomem_built;
+		} else if (n->type == SL_T_POOLGROUP) {
+			uint32_t idx = g->pg_by_slot[n->slot];
+			struct sl_gen_lb *old = g->poolgroups[idx].lb;
+			fill_pg(g, n, &g->poolgroups[idx], false);
+			int rc = lb_attach_pg(g, &g->poolgroups[idx], prev, &prev->poolgroups[idx], lb_workers(bc));
+			lb_put(old);
+			if (rc)
+				goto nomem_built;
+		} else if (n->type == SL_T_VS)
 			fill_vs(g, n, &g->vs[g->vs_by_slot[n->slot]]);
 	}
 #ifdef SL_HAVE_DNS
@@ -336,9 +484,15 @@ static struct sl_gen *patch_build(struct sl_model *m, uint64_t id, const struct 
 	(void)m;
 #endif
 	return g;
+nomem_built:
+	g->n_vs = 0;
+	sl_gen_free(g);
+	sl_err_set(e, 500, "internal", "", "out of memory while compiling generation");
+	return NULL;
 nomem:
 	if (g) {
 		g->n_vs = 0;   /* nothing of ours to free in vs[].app */
+		g->n_pools = g->n_poolgroups = 0;       /* no references taken yet */
 		sl_gen_free(g);
 	}
 	sl_err_set(e, 500, "internal", "", "out of memory while compiling generation");
@@ -384,6 +538,13 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 		if (g->pool_by_slot[s] != SL_GEN_NONE)
 			fill_pool(g, m->slots[SL_T_POOL][s], &g->pools[g->pool_by_slot[s]], true);
 	g->n_pools = np;
+	for (uint32_t s = 0; s < m->n_slots[SL_T_POOL]; s++) {
+		uint32_t idx = g->pool_by_slot[s];
+		uint32_t pidx = prev && s < prev->n_pool_slots ? prev->pool_by_slot[s] : SL_GEN_NONE;
+		if (idx != SL_GEN_NONE &&
+		    lb_attach_pool(g, &g->pools[idx], prev, pidx != SL_GEN_NONE ? &prev->pools[pidx] : NULL, lb_workers(bc)))
+			goto nomem;
+	}
 
 	/* pool groups */
 	uint32_t ng = 0, nm = 0;
@@ -404,6 +565,14 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 		if (g->pg_by_slot[s] != SL_GEN_NONE)
 			fill_pg(g, m->slots[SL_T_POOLGROUP][s], &g->poolgroups[g->pg_by_slot[s]], true);
 	g->n_poolgroups = ng;
+	for (uint32_t s = 0; s < m->n_slots[SL_T_POOLGROUP]; s++) {
+		uint32_t idx = g->pg_by_slot[s];
+		uint32_t pidx = prev && s < prev->n_pg_slots ? prev->pg_by_slot[s] : SL_GEN_NONE;
+		if (idx != SL_GEN_NONE &&
+		    lb_attach_pg(g, &g->poolgroups[idx], prev, pidx != SL_GEN_NONE ? &prev->poolgroups[pidx] : NULL,
+				 lb_workers(bc)))
+			goto nomem;
+	}
 
 	/* virtual services */
 	uint32_t nv = 0, nl = 0, nsni = 0;

@@ -798,10 +798,15 @@ static int sem_pool(struct sl_txn_ent *te, struct sl_err *e)
 		return sl_err_set(e, 500, "internal", "", "out of memory");
 	te->ver->cc = c;
 	c->lb_algorithm = (uint8_t)(sl_enum_index(sl_lb_algos, jstr(d, "lb_algorithm", "LB_ALGORITHM_ROUND_ROBIN")));
+	if (c->lb_algorithm == SL_LB_CORE_AFFINITY)
+		return sem_err(e, 422, "unsupported", te, "lb_algorithm",
+			       "LB_ALGORITHM_CORE_AFFINITY is not supported by this engine");
 	int h = sl_enum_index(sl_lb_hashes, jstr(d, "lb_algorithm_hash", sl_lb_hashes[0]));
 	c->lb_hash = (uint8_t)(h < 0 ? 0 : h);
 	c->enabled = jbool(d, "enabled", true);
 	c->default_port = (uint16_t)jint(d, "default_server_port", 80);
+	c->max_conns = (uint32_t)jint(d, "max_concurrent_connections_per_server", 0);
+	c->graceful_timeout = (int32_t)jint(d, "graceful_disable_timeout", 1);
 	json_t *srv = json_object_get(d, "servers");
 	size_t n = json_array_size(srv);
 	if (n) {
@@ -1022,6 +1027,17 @@ static int sem_vs(struct sl_txn *t, struct sl_txn_ent *te, struct sl_err *e)
 	if (c->pool && c->poolgroup)
 		return sem_err(e, 422, "incompatible", te, "pool_group_ref", "pool_ref and pool_group_ref are exclusive");
 	c->n_certs = (uint32_t)json_array_size(json_object_get(d, "ssl_key_and_certificate_refs"));
+	{
+		/* L4 proxy settings by value, so the generation reads no JSON */
+		json_t *tpp = np ? json_object_get(json_object_get(sl_node_view(np)->data, "profile"), "tcp_proxy_profile") : NULL;
+		json_t *tap = json_object_get(sl_node_view(c->app_profile)->data, "tcp_app_profile");
+
+		c->idle_timeout_s = (uint32_t)jint(tpp, "idle_connection_timeout", 600);
+		c->max_conns = (uint32_t)jint(json_object_get(d, "performance_limits"), "max_concurrent_connections", 0);
+		if (jbool(tap, "proxy_protocol_enabled", false))
+			c->proxy_protocol = strcmp(jstr(tap, "proxy_protocol_version", "PROXY_PROTOCOL_VERSION_1"),
+						   "PROXY_PROTOCOL_VERSION_2") ? 1 : 2;
+	}
 	{
 		json_t *fcl = json_object_get(json_object_get(d, "analytics_policy"), "full_client_logs");
 		json_t *thr = json_object_get(fcl, "throttle");

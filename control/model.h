@@ -104,6 +104,8 @@ struct sl_cc_vs {
 	uint32_t n_certs;
 	bool log_queries;                    /* analytics_policy.full_client_logs.enabled */
 	uint32_t log_throttle;               /* ...throttle: records/s for the VS, 0 = all */
+	uint32_t max_conns, idle_timeout_s;  /* L4 proxy, see struct sl_gen_vs */
+	uint8_t proxy_protocol;
 };
 struct sl_cc_pool {
 	uint8_t lb_algorithm, lb_hash;
@@ -111,6 +113,8 @@ struct sl_cc_pool {
 	uint16_t default_port;
 	uint32_t n_servers;
 	struct sl_gen_server *servers;
+	uint32_t max_conns;                  /* max_concurrent_connections_per_server */
+	int32_t graceful_timeout;            /* graceful_disable_timeout (minutes) */
 };
 struct sl_cc_pg { uint32_t n; struct sl_node **pools; uint16_t *ratio; int32_t *prio; };
 struct sl_cc_type { uint8_t v; };     /* app profile: sl_app_type; network profile: proto */

@@ -58,11 +58,17 @@ static const struct sl_fdef dns_service_profile_f[] = {
 	F_BOOL("edns"), F_INT("edns_client_subnet_prefix_len", false, 0, 32), F_STR("admin_email", false, 253),
 	F_STR("name_server", false, 253), F_END
 };
+/* L4 application profile: PROXY protocol header sent to servers (Avi TCPApplicationProfile). */
+static const struct sl_fdef tcp_app_profile_f[] = {
+	F_BOOL("proxy_protocol_enabled"),
+	F_ENUM("proxy_protocol_version", false, E("PROXY_PROTOCOL_VERSION_1", "PROXY_PROTOCOL_VERSION_2")), F_END
+};
 static const struct sl_fdef appprof_f[] = {
 	F_NAME,
 	F_ENUM("type", true, E("APPLICATION_PROFILE_TYPE_L4", "APPLICATION_PROFILE_TYPE_HTTP",
 			       "APPLICATION_PROFILE_TYPE_DNS", "APPLICATION_PROFILE_TYPE_SSL")),
 	F_OBJ("http_profile", false, http_profile_f), F_OBJ("dns_service_profile", false, dns_service_profile_f),
+	F_OBJ("tcp_app_profile", false, tcp_app_profile_f),
 	F_BOOL("preserve_client_ip"), F_BOOL("preserve_client_port"), F_BOOL("preserve_dest_ip_port"), F_END
 };
 
@@ -354,6 +360,10 @@ static const struct sl_fdef analytics_f[] = {
 	F_OBJ("full_client_logs", false, full_client_logs_f), F_OPAQUE("metrics_realtime_update"), F_OPAQUE("client_insights"),
 	F_BOOL("all_headers"), F_END
 };
+/* Avi PerformanceLimits; max_throughput is not enforced, so not accepted. */
+static const struct sl_fdef perf_limits_f[] = {
+	F_INT("max_concurrent_connections", false, 0, 100000000), F_END
+};
 static const struct sl_fdef vs_f[] = {
 	F_NAME, F_ENUM("type", false, E("VS_TYPE_NORMAL", "VS_TYPE_VH_PARENT", "VS_TYPE_VH_CHILD")),
 	F_BOOL("enabled"), F_BOOL("traffic_enabled"), F_OBJA("vip", false, vip_f, 8), F_REF("vsvip_ref", false, SL_T_VSVIP),
@@ -366,7 +376,7 @@ static const struct sl_fdef vs_f[] = {
 	F_OPAQUE("analytics_profile_ref"), F_OPAQUE("waf_policy_ref"), F_OPAQUE("application_persistence_profile_ref"),
 	F_BOOL("east_west_placement"), F_BOOL("ign_pool_net_reach"), F_BOOL("use_bridge_ip_as_vip"),
 	F_BOOL("delay_fairness"), F_BOOL("close_client_conn_on_config_update"), F_INT("weight", false, 1, 128),
-	F_STR("fqdn", false, 253), F_END
+	F_STR("fqdn", false, 253), F_OBJ("performance_limits", false, perf_limits_f), F_END
 };
 
 const struct sl_tdef sl_types[SL_T__N] = {

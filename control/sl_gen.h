@@ -30,8 +30,27 @@ struct sl_gen_server {
 	uint32_t slot;
 };
 
+/* Pick structures of one pool or pool group (dataplane/lb), built by control and shared by every
+ * generation in which that pool (group) is unchanged, so a change elsewhere rebuilds nothing and
+ * consistent-hash tables move only the clients of servers that changed. Worker w's mutable pick
+ * state is at states + w * stride (its own cache lines), so picks need no allocation or lock. */
+struct sl_lb_pool;
+struct sl_lb_pg;
+struct sl_gen_lb {
+	uint32_t refs;                  /* generations holding it; touched on the main lcore only */
+	uint32_t n_workers;
+	struct sl_lb_pool *pool;        /* a pool's, or NULL */
+	struct sl_lb_pg *pg;            /* a pool group's (member k = the group's k-th member), or NULL */
+	size_t stride;
+	void *states;
+};
+
 struct sl_gen_pool {
 	char name[128];
+	uint32_t slot;          /* the pool object's stable slot (pool_by_slot) */
+	struct sl_gen_lb *lb;   /* NULL: nothing to pick from (LB_ALGORITHM_CORE_AFFINITY) */
+	uint32_t max_conns;     /* max_concurrent_connections_per_server, 0 = no limit */
+	int32_t graceful_timeout;   /* graceful_disable_timeout in minutes: 0 = reset at once, -1 = never */
 	uint8_t lb_algorithm;   /* enum sl_lb_algo */
 	uint8_t lb_hash;        /* index of lb_algorithm_hash enum, 0 = source ip */
 	bool enabled;
@@ -42,6 +61,7 @@ struct sl_gen_pool {
 struct sl_gen_pg_member { uint32_t pool_idx; uint16_t ratio; int32_t priority; };
 struct sl_gen_poolgroup {
 	char name[128];
+	struct sl_gen_lb *lb;
 	uint32_t first_member, n_members;   /* into sl_gen.pg_members */
 };
 
@@ -63,6 +83,12 @@ struct sl_gen_vs {
 	 * records per second for the whole VS (0 = no throttle) */
 	bool log_queries;
 	uint32_t log_throttle;
+	/* L4 proxy: performance_limits.max_concurrent_connections (0 = none), the network
+	 * profile's tcp_proxy_profile.idle_connection_timeout (s), the application profile's
+	 * tcp_app_profile PROXY protocol version to servers (0 = off, 1, 2) */
+	uint32_t max_conns;
+	uint32_t idle_timeout_s;
+	uint8_t proxy_protocol;
 };
 
 struct sl_gen_listener {

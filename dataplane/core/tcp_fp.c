@@ -7,6 +7,8 @@
  * a received segment's mbuf is lent to the stack, which takes references
  * to what it keeps; the echo endpoint sends the very mbufs it received. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/random.h>
@@ -19,6 +21,7 @@
 
 #include "engine.h"
 #include "sl_gen.h"
+#include "sl_lb.h"
 #include "sl_tcp.h"
 
 #define ECHO_PEND 256            /* received segments waiting for send space */
@@ -29,6 +32,14 @@
 enum tapp_kind { TAPP_NONE, TAPP_ECHO, TAPP_SINK, TAPP_SOURCE, TAPP_DNS, TAPP_PROXY };
 
 #define PROXY_CONNECT_TRIES 3    /* a failed server connect moves on to another server */
+#define PROXY_CONNECT_TIMEOUT_US (3ull * 1000000)
+#define PROXY_IDLE_DEFAULT_S 600
+/* Passive health (nginx max_fails / fail_timeout): this many consecutive
+ * failed connects take a server out of this worker's picks for a while */
+#define PASSIVE_MAX_FAILS 3
+#define PASSIVE_OUT_MS 10000
+#define PASSIVE_OUT_MAX 256
+#define CONNECT_FAIL_PENALTY_US 1000000
 
 struct echo_pend {
 	struct rte_mbuf *m;
@@ -65,13 +76,35 @@ struct tapp {
 		struct dns_state *dns;
 	};
 	struct tapp *prev_dns, *next_dns;  /* DNS idle-timeout scan */
-	/* L4 proxy: the other side, and the server this side talks to */
+	/* L4 proxy: the other side, and the server this side talks to. Only
+	 * values are kept (slots, timeouts), never pointers into a generation,
+	 * which may be freed while the connection lives. */
 	struct tapp *peer;
 	bool is_server, connected, shut_sent;
 	uint8_t tries;
+	uint8_t pp;                  /* client side: PROXY protocol version to send, 0 = none */
 	uint32_t srv_ip, vs_slot;
-	uint16_t srv_port;
-	uint32_t tried[PROXY_CONNECT_TRIES];
+	uint16_t srv_port, cport;
+	uint32_t srv_slot;           /* server side: counted in srv_conns while != SL_GEN_NONE */
+	uint32_t pool_slot;          /* client side: pool object the server came from */
+	int32_t grace_min;           /* ...its graceful_disable_timeout when the connection began */
+	uint32_t idle_s;             /* client side: idle timeout */
+	uint64_t drain_since;        /* client side: when its server left the configuration (0 = not) */
+	uint32_t tried[PROXY_CONNECT_TRIES];   /* server slots a connect failed on */
+	struct tapp *prev_px, *next_px;         /* client sides of proxied connections (timers) */
+};
+
+/* This worker's view of one server (by health slot), kept across
+ * generations; the main lcore reads racy snapshots for /api and /metrics. */
+struct srv_ctr {
+	uint64_t total, bytes_in, bytes_out, connect_fail, passive_out;
+	uint32_t fails;              /* consecutive connect failures */
+	uint32_t out_until_ms;
+};
+
+struct vs_ctr {
+	uint64_t cur, total, bytes_in, bytes_out, connect_fail, no_server, limit_vs, limit_server,
+		idle_closed, drain_reset;
 };
 
 struct sl_tcp_worker {
@@ -93,10 +126,17 @@ struct sl_tcp_worker {
 	uint8_t dns_resp[65535];
 	uint64_t no_ctx, dns_tcp_queries, dns_tcp_dropped, echo_overflow, idle_closed;
 	uint64_t proxy_accepted, proxy_connect_fail, proxy_no_server, proxy_bytes_c2s, proxy_bytes_s2c;
-	/* smooth weighted round robin state, per server of the current generation */
-	const void *wrr_gen;
-	int32_t *wrr_cur;
-	uint32_t wrr_cap;
+	/* proxy, per server slot: open connections, connect-time EWMA, passive
+	 * health (nonzero = out), counters; servers present and enabled in the
+	 * generation live_gen */
+	uint32_t *srv_conns;
+	struct sl_lb_rt *srv_rt;
+	uint8_t *srv_out, *srv_live;
+	struct srv_ctr *srv;
+	uint64_t live_gen;
+	uint32_t n_out, out_list[PASSIVE_OUT_MAX];
+	struct vs_ctr *vs;           /* by VS slot */
+	struct tapp *px_list;
 };
 
 /* ---- sl_buf over rte_mbuf: one segment is one sl_buf */
@@ -459,9 +499,57 @@ static void dns_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t le
  * received mbufs relayed to the other as the other's send space allows.
  * Both receive windows are manual, so a slow side back-pressures the fast
  * one through TCP itself; half-close and RST cross over. */
+
+static inline uint32_t now_ms32(void)
+{
+	return (uint32_t)(sl_now_us() / 1000);
+}
+
+/* A per-worker share of a global limit (rounded up): workers count on
+ * their own, without shared atomics. 0 = no limit. */
+static inline uint32_t worker_share(uint32_t limit)
+{
+	return limit ? (limit + sl_eng.n_workers - 1) / sl_eng.n_workers : 0;
+}
+
+static void srv_take(struct sl_tcp_worker *t, struct tapp *b, uint32_t slot)
+{
+	b->srv_slot = slot;
+	if (slot < SL_MAX_HEALTH) {
+		t->srv_conns[slot]++;
+		t->srv[slot].total++;
+	}
+}
+
+static void srv_drop(struct sl_tcp_worker *t, struct tapp *b)
+{
+	if (b->srv_slot < SL_MAX_HEALTH && t->srv_conns[b->srv_slot])
+		t->srv_conns[b->srv_slot]--;
+	b->srv_slot = SL_GEN_NONE;
+}
+
+static void px_unlink(struct sl_tcp_worker *t, struct tapp *a)
+{
+	if (a->prev_px)
+		a->prev_px->next_px = a->next_px;
+	else if (t->px_list == a)
+		t->px_list = a->next_px;
+	if (a->next_px)
+		a->next_px->prev_px = a->prev_px;
+	a->prev_px = a->next_px = NULL;
+}
+
 static void proxy_release(struct tapp *a)
 {
-	tapp_put(a->w->tcp, a);
+	struct sl_tcp_worker *t = a->w->tcp;
+
+	if (a->is_server) {
+		srv_drop(t, a);
+	} else if (a->vs_slot < SL_MAX_VS) {
+		t->vs[a->vs_slot].cur--;
+		px_unlink(t, a);
+	}
+	tapp_put(t, a);
 }
 
 /* One side failed: the other gets an RST, both contexts are released. */
@@ -490,6 +578,28 @@ static void proxy_maybe_done(struct tapp *a)
 	}
 }
 
+static void count_bytes(struct sl_tcp_worker *t, const struct tapp *a, const struct tapp *b, uint32_t len)
+{
+	const struct tapp *cli = a->is_server ? b : a, *srv = a->is_server ? a : b;
+
+	if (a->is_server)
+		t->proxy_bytes_s2c += len;
+	else
+		t->proxy_bytes_c2s += len;
+	if (cli->vs_slot < SL_MAX_VS) {
+		if (a->is_server)
+			t->vs[cli->vs_slot].bytes_out += len;
+		else
+			t->vs[cli->vs_slot].bytes_in += len;
+	}
+	if (srv->srv_slot < SL_MAX_HEALTH) {
+		if (a->is_server)
+			t->srv[srv->srv_slot].bytes_in += len;
+		else
+			t->srv[srv->srv_slot].bytes_out += len;
+	}
+}
+
 /* Sends what side a received on to its peer. Returns false if a is gone. */
 static bool proxy_flush(struct tapp *a)
 {
@@ -510,10 +620,7 @@ static bool proxy_flush(struct tapp *a)
 			return false;
 		}
 		sl_tcp_consumed(a->c, p->len);
-		if (a->is_server)
-			t->proxy_bytes_s2c += p->len;
-		else
-			t->proxy_bytes_c2s += p->len;
+		count_bytes(t, a, b, p->len);
 		rte_pktmbuf_free_seg(p->m);
 		e->head = (uint16_t)((e->head + 1) % ECHO_PEND);
 		e->n--;
@@ -534,6 +641,7 @@ static void proxy_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t 
 {
 	struct sl_tcp_worker *t = a->w->tcp;
 
+	a->last_us = a->w->now_us;
 	if (!a->echo && !(a->echo = q_get(t))) {
 		t->echo_overflow++;
 		proxy_abort(a);
@@ -546,82 +654,131 @@ static void proxy_recv(struct tapp *a, struct sl_buf *b, uint32_t off, uint32_t 
 	proxy_flush(a);
 }
 
-static bool tried(const struct tapp *a, uint32_t idx)
+/* ---- server selection (dataplane/lb). The pick structures come with the
+ * generation (built by control); what must outlive a generation (open
+ * connections, connect times, passive health) is kept here by server slot. */
+struct pick_ctx {
+	struct sl_worker *w;
+	const struct sl_gen *g;
+	const struct tapp *b;        /* server side: slots already failed */
+	uint64_t hash_ip, hash_port; /* client hashes by kind */
+	const struct sl_gen_pg_member *members;    /* pool group being picked from */
+	bool limit_hit;              /* a server was skipped only for its connection limit */
+	int32_t pool_idx;            /* out: pool of the pick */
+};
+
+/* Server index (into g->servers) for a new connection from pool idx, or -ENOENT. */
+static int pick_in_pool(struct pick_ctx *x, uint32_t idx)
 {
-	for (unsigned i = 0; i < a->tries; i++)
-		if (a->tried[i] == idx)
-			return true;
-	return false;
+	const struct sl_gen *g = x->g;
+	const struct sl_gen_pool *pool = &g->pools[idx];
+	const struct sl_gen_lb *lb = pool->lb;
+	struct sl_tcp_worker *t = x->w->tcp;
+	uint32_t failed[SL_LB_MAX_EXCLUDE], nf = 0;
+	struct sl_lb_pool_state *st;
+	int r;
+
+	if (!pool->enabled || !lb || !lb->pool || x->w->id >= lb->n_workers)
+		return -ENOENT;
+	st = (struct sl_lb_pool_state *)((char *)lb->states + x->w->id * lb->stride);
+	struct sl_lb_in in = {
+		.hash = pool->lb_hash == SL_LB_HASH_SOURCE_IP_AND_PORT ? x->hash_port : x->hash_ip,
+		.now_ms = now_ms32(), .up = g->health, .draining = t->srv_out, .conns = t->srv_conns,
+		.rt = t->srv_rt, .by_slot = true, .n_slots = SL_MAX_HEALTH,
+		.max_conns_all = worker_share(pool->max_conns),
+	};
+	/* servers a connect already failed on: their positions in this pool
+	 * (rare path, so a scan) */
+	for (uint32_t i = 0; i < pool->n_servers && x->b->tries; i++) {
+		uint32_t slot = g->servers[pool->first_server + i].slot;
+
+		for (unsigned k = 0; k < x->b->tries && nf < SL_LB_MAX_EXCLUDE; k++)
+			if (x->b->tried[k] == slot && slot != SL_GEN_NONE) {
+				failed[nf++] = i;
+				break;
+			}
+	}
+	r = sl_lb_pick_retry(lb->pool, st, &in, failed, nf);
+	if (r < 0 && in.max_conns_all) {
+		/* only to tell a limit from no server at all */
+		in.max_conns_all = 0;
+		x->limit_hit |= sl_lb_pick_retry(lb->pool, st, &in, failed, nf) >= 0;
+		return -ENOENT;
+	}
+	if (r < 0)
+		return r;
+	x->pool_idx = (int32_t)idx;
+	return (int)(pool->first_server + (uint32_t)r);
 }
 
-/* Smooth weighted round robin over the pool's enabled servers (nginx's
- * algorithm: the ratio holds over every window of sum(ratios) picks),
- * skipping servers this connection already failed on. The state belongs to
- * the worker and restarts with each generation. */
-static int pick_server(struct sl_worker *w, const struct sl_gen *g, const struct sl_gen_pool *pool,
-		       const struct tapp *a)
+/* Member k of the group being picked from: its pool in this generation. */
+static int pg_pick_cb(void *arg, uint32_t k)
 {
-	struct sl_tcp_worker *t = w->tcp;
-	int32_t total = 0;
-	int best = -1;
+	struct pick_ctx *x = arg;
 
-	if (t->wrr_gen != g) {
-		uint32_t n = RTE_MIN(g->n_servers, t->wrr_cap);
-
-		memset(t->wrr_cur, 0, n * sizeof(*t->wrr_cur));
-		t->wrr_gen = g;
-	}
-	for (uint32_t i = 0; i < pool->n_servers; i++) {
-		uint32_t idx = pool->first_server + i;
-		const struct sl_gen_server *sv = &g->servers[idx];
-
-		if (!sv->enabled || !sv->ratio || idx >= t->wrr_cap || tried(a, idx))
-			continue;
-		t->wrr_cur[idx] += sv->ratio;
-		total += sv->ratio;
-		if (best < 0 || t->wrr_cur[idx] > t->wrr_cur[best])
-			best = (int)idx;
-	}
-	if (best >= 0)
-		t->wrr_cur[best] -= total;
-	return best;
+	return pick_in_pool(x, x->members[k].pool_idx);
 }
 
-static const struct sl_gen_pool *vs_pool(const struct sl_gen *g, const struct sl_gen_vs *vs)
+static int pick_server(struct pick_ctx *x, const struct sl_gen_vs *vs)
 {
+	const struct sl_gen *g = x->g;
+
 	if (vs->pool_idx != SL_GEN_NONE)
-		return &g->pools[vs->pool_idx];
+		return pick_in_pool(x, vs->pool_idx);
 	if (vs->poolgroup_idx != SL_GEN_NONE) {
-		/* highest priority member with a ratio; ratio split within a
-		 * priority comes with the load-balancing library */
 		const struct sl_gen_poolgroup *pg = &g->poolgroups[vs->poolgroup_idx];
-		const struct sl_gen_pg_member *best = NULL;
+		const struct sl_gen_lb *lb = pg->lb;
+		uint32_t k;
 
-		for (uint32_t i = 0; i < pg->n_members; i++) {
-			const struct sl_gen_pg_member *m = &g->pg_members[pg->first_member + i];
-
-			if (m->ratio && (!best || m->priority > best->priority))
-				best = m;
-		}
-		return best ? &g->pools[best->pool_idx] : NULL;
+		if (!lb || !lb->pg || x->w->id >= lb->n_workers)
+			return -ENOENT;
+		x->members = &g->pg_members[pg->first_member];
+		return sl_lb_pg_pick(lb->pg, (struct sl_lb_pg_state *)((char *)lb->states + x->w->id * lb->stride),
+				     pg_pick_cb, x, &k);
 	}
-	return NULL;
+	return -ENOENT;
 }
 
 static const struct sl_tcp_ops app_ops;
 
+/* A connect to the server in slot failed or timed out: counted against it;
+ * PASSIVE_MAX_FAILS in a row take it out of this worker's picks for
+ * PASSIVE_OUT_MS (then one more failure is enough to take it out again). */
+static void passive_fail(struct sl_tcp_worker *t, uint32_t slot, uint64_t started_us, uint64_t now)
+{
+	struct srv_ctr *s;
+
+	if (slot >= SL_MAX_HEALTH)
+		return;
+	s = &t->srv[slot];
+	s->connect_fail++;
+	/* a failure weighs at least as much as a very slow connect (fastest response) */
+	sl_lb_rt_sample(&t->srv_rt[slot], (uint32_t)RTE_MAX(now - started_us, (uint64_t)CONNECT_FAIL_PENALTY_US),
+			(uint32_t)(now / 1000));
+	if (++s->fails >= PASSIVE_MAX_FAILS && !t->srv_out[slot] && t->n_out < PASSIVE_OUT_MAX) {
+		t->srv_out[slot] = 1;
+		s->out_until_ms = (uint32_t)(now / 1000) + PASSIVE_OUT_MS;
+		s->passive_out++;
+		t->out_list[t->n_out++] = slot;
+	}
+}
+
 /* Opens the server side for client a. Returns 0, or -errno when no server
- * is left to try. */
+ * is left to try (-EBUSY: the usable ones are at their connection limit). */
 static int proxy_connect(struct tapp *a, struct tapp *b)
 {
 	struct sl_worker *w = a->w;
 	struct sl_tcp_worker *t = w->tcp;
 	const struct sl_gen *g = w->gen;
 	const struct sl_gen_vs *vs = g ? sl_gen_lookup(g, a->vip, IPPROTO_TCP, a->port) : NULL;
-	const struct sl_gen_pool *pool = vs ? vs_pool(g, vs) : NULL;
+	struct pick_ctx x = { .w = w, .g = g, .b = b, .pool_idx = -1 };
 
-	while (pool && b->tries < PROXY_CONNECT_TRIES) {
-		int idx = pick_server(w, g, pool, b), err = 0;
+	if (vs && (!vs->enabled || vs->app_type != SL_APP_L4))
+		vs = NULL;
+	x.hash_ip = sl_lb_client_hash(a->client, a->cport, SL_LB_HASH_SOURCE_IP);
+	x.hash_port = sl_lb_client_hash(a->client, a->cport, SL_LB_HASH_SOURCE_IP_AND_PORT);
+	while (vs && b->tries < PROXY_CONNECT_TRIES) {
+		int idx = pick_server(&x, vs), err = 0;
 		const struct sl_gen_server *sv;
 		uint32_t nh;
 		int pidx;
@@ -629,42 +786,194 @@ static int proxy_connect(struct tapp *a, struct tapp *b)
 		if (idx < 0)
 			break;
 		sv = &g->servers[idx];
-		b->tried[b->tries++] = (uint32_t)idx;
+		b->tried[b->tries++] = sv->slot;
 		pidx = sl_route(sv->ip, &nh);
-		if (pidx < 0)
+		if (pidx < 0) {
+			passive_fail(t, sv->slot, w->now_us, w->now_us);
 			continue;
+		}
 		b->srv_ip = sv->ip;
 		b->srv_port = sv->port;
+		b->last_us = w->now_us;         /* connect start: timeout and connect time */
 		b->c = sl_tcp_connect(t->st, sl_eng.ports[pidx].conf.ip, sv->ip, sv->port, &app_ops, b, &err);
 		if (b->c) {
+			srv_take(t, b, sv->slot);
+			a->pool_slot = g->pools[x.pool_idx].slot;
+			a->grace_min = g->pools[x.pool_idx].graceful_timeout;
 			sl_tcp_set_manual_window(b->c, true);
 			return 0;
 		}
+		/* no TCB or source port here: not the server's fault */
 		t->proxy_connect_fail++;
 	}
 	t->proxy_no_server++;
-	return -EHOSTUNREACH;
+	if (a->vs_slot < SL_MAX_VS) {
+		if (x.limit_hit)
+			t->vs[a->vs_slot].limit_server++;
+		else
+			t->vs[a->vs_slot].no_server++;
+	}
+	return x.limit_hit ? -EBUSY : -EHOSTUNREACH;
+}
+
+/* PROXY protocol header (haproxy.org proxy-protocol.txt) for client a,
+ * queued on the server connection before any client byte. */
+static int proxy_header(struct tapp *a, struct tapp *b)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(a->w->pool);
+	uint8_t *d;
+	uint32_t len;
+	int rc;
+
+	if (!m)
+		return -ENOBUFS;
+	d = rte_pktmbuf_mtod(m, uint8_t *);
+	if (a->pp == 2) {
+		static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+		uint16_t cp = rte_cpu_to_be_16(a->cport), vp = rte_cpu_to_be_16(a->port);
+
+		memcpy(d, sig, 12);
+		d[12] = 0x21;   /* version 2, PROXY */
+		d[13] = 0x11;   /* TCP over IPv4 */
+		d[14] = 0;
+		d[15] = 12;
+		memcpy(d + 16, &a->client, 4);
+		memcpy(d + 20, &a->vip, 4);
+		memcpy(d + 24, &cp, 2);
+		memcpy(d + 26, &vp, 2);
+		len = 28;
+	} else {
+		char c[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &a->client, c, sizeof(c));
+		inet_ntop(AF_INET, &a->vip, v, sizeof(v));
+		len = (uint32_t)snprintf((char *)d, 108, "PROXY TCP4 %s %s %u %u\r\n", c, v, a->cport, a->port);
+	}
+	m->data_len = m->pkt_len = (uint16_t)len;
+	rc = sl_tcp_send(b->c, (struct sl_buf *)m, 0, len);
+	rte_pktmbuf_free(m);
+	return rc;
 }
 
 static void proxy_connected(struct tapp *b)
 {
+	struct sl_tcp_worker *t = b->w->tcp;
+	struct tapp *a = b->peer;
+	uint64_t now = sl_now_us();
+
 	b->connected = true;
-	proxy_flush(b->peer);
+	if (b->srv_slot < SL_MAX_HEALTH) {
+		sl_lb_rt_sample(&t->srv_rt[b->srv_slot], (uint32_t)RTE_MIN(now - b->last_us, (uint64_t)UINT32_MAX),
+				(uint32_t)(now / 1000));
+		t->srv[b->srv_slot].fails = 0;
+	}
+	b->last_us = now;
+	if (a->pp && proxy_header(a, b)) {
+		proxy_abort(a);
+		return;
+	}
+	proxy_flush(a);
 }
 
 /* A server connect failed (refused, timed out) before any byte moved: try
  * another server, so the client never sees one dead server. */
-static void proxy_server_failed(struct tapp *b)
+static void proxy_server_failed(struct tapp *b, bool timed_out)
 {
 	struct tapp *a = b->peer;
+	struct sl_tcp_worker *t = a->w->tcp;
 
-	a->w->tcp->proxy_connect_fail++;
-	sl_tcp_close(b->c);
+	t->proxy_connect_fail++;
+	if (a->vs_slot < SL_MAX_VS)
+		t->vs[a->vs_slot].connect_fail++;
+	passive_fail(t, b->srv_slot, b->last_us, sl_now_us());
+	srv_drop(t, b);
+	if (timed_out)
+		sl_tcp_abort(b->c);
+	else
+		sl_tcp_close(b->c);
 	b->c = NULL;
 	if (proxy_connect(a, b)) {
 		sl_tcp_abort(a->c);
 		proxy_release(a);
 		proxy_release(b);
+	}
+}
+
+/* Servers present and enabled (in an enabled pool) in generation g, by slot:
+ * a proxied connection whose server is not is draining. */
+static void live_refresh(struct sl_tcp_worker *t, const struct sl_gen *g)
+{
+	memset(t->srv_live, 0, SL_MAX_HEALTH);
+	for (uint32_t p = 0; p < g->n_pools; p++) {
+		const struct sl_gen_pool *pool = &g->pools[p];
+
+		for (uint32_t i = 0; pool->enabled && i < pool->n_servers; i++) {
+			const struct sl_gen_server *sv = &g->servers[pool->first_server + i];
+
+			if (sv->enabled && sv->slot < SL_MAX_HEALTH)
+				t->srv_live[sv->slot] = 1;
+		}
+	}
+	t->live_gen = g->id;
+}
+
+/* Once a second: passive-health outs that expired, server connects that
+ * took too long, idle connections, and draining ones past their pool's
+ * graceful_disable_timeout. O(proxied connections of this worker). */
+static void proxy_scan(struct sl_worker *w, uint64_t now)
+{
+	struct sl_tcp_worker *t = w->tcp;
+	const struct sl_gen *g = w->gen;
+	uint32_t ms = (uint32_t)(now / 1000);
+
+	for (uint32_t i = 0; i < t->n_out;) {
+		uint32_t slot = t->out_list[i];
+
+		if ((int32_t)(ms - t->srv[slot].out_until_ms) >= 0) {
+			t->srv_out[slot] = 0;
+			t->out_list[i] = t->out_list[--t->n_out];
+		} else {
+			i++;
+		}
+	}
+	if (!t->px_list)
+		return;
+	if (g && t->live_gen != g->id)
+		live_refresh(t, g);
+	for (struct tapp *a = t->px_list, *next; a; a = next) {
+		struct tapp *b = a->peer;
+		struct vs_ctr *vc = &t->vs[a->vs_slot];
+
+		next = a->next_px;
+		if (!b)
+			continue;
+		if (!b->connected) {
+			if (now - b->last_us > PROXY_CONNECT_TIMEOUT_US)
+				proxy_server_failed(b, true);
+			continue;
+		}
+		if (now - RTE_MAX(a->last_us, b->last_us) > (uint64_t)a->idle_s * 1000000) {
+			vc->idle_closed++;
+			t->idle_closed++;
+			sl_tcp_close(a->c);
+			sl_tcp_close(b->c);
+			proxy_release(a);
+			proxy_release(b);
+			continue;
+		}
+		if (!g || b->srv_slot >= SL_MAX_HEALTH || t->srv_live[b->srv_slot]) {
+			a->drain_since = 0;
+			continue;
+		}
+		if (!a->drain_since)
+			a->drain_since = now;
+		uint32_t pidx = a->pool_slot < g->n_pool_slots ? g->pool_by_slot[a->pool_slot] : SL_GEN_NONE;
+		int32_t grace = pidx != SL_GEN_NONE ? g->pools[pidx].graceful_timeout : a->grace_min;
+
+		if (grace >= 0 && now - a->drain_since >= (uint64_t)grace * 60 * 1000000) {
+			vc->drain_reset++;
+			proxy_abort(a);
+		}
 	}
 }
 
@@ -725,7 +1034,7 @@ static void cb_error(void *uarg, struct sl_tcp_conn *c, int reason)
 	(void)reason;
 	if (a->kind == TAPP_PROXY) {
 		if (a->is_server && !a->connected)
-			proxy_server_failed(a);
+			proxy_server_failed(a, false);
 		else
 			proxy_abort(a); /* a reset or a timeout on one side resets the other */
 		return;
@@ -747,8 +1056,24 @@ static const struct sl_tcp_ops app_ops = {
 static int proxy_accept(struct sl_worker *w, struct tapp *a)
 {
 	struct sl_tcp_worker *t = w->tcp;
-	struct tapp *b = tapp_get(t);
+	const struct sl_gen *g = w->gen;
+	const struct sl_gen_vs *vs = g ? sl_gen_lookup(g, a->vip, IPPROTO_TCP, a->port) : NULL;
+	struct tapp *b;
+	struct vs_ctr *vc;
+	int rc;
 
+	a->vs_slot = SL_GEN_NONE;
+	a->srv_slot = SL_GEN_NONE;
+	if (!vs || !vs->enabled || vs->app_type != SL_APP_L4 || vs->slot >= SL_MAX_VS) {
+		t->proxy_no_server++;
+		return -EHOSTUNREACH;
+	}
+	vc = &t->vs[vs->slot];
+	if (vs->max_conns && vc->cur >= worker_share(vs->max_conns)) {
+		vc->limit_vs++;
+		return -EBUSY;
+	}
+	b = tapp_get(t);
 	if (!b) {
 		t->no_ctx++;
 		return -ENOBUFS;
@@ -756,14 +1081,27 @@ static int proxy_accept(struct sl_worker *w, struct tapp *a)
 	b->w = w;
 	b->kind = TAPP_PROXY;
 	b->is_server = true;
+	b->vs_slot = SL_GEN_NONE;
+	b->srv_slot = SL_GEN_NONE;
 	b->peer = a;
 	a->peer = b;
 	a->connected = true;
-	if (proxy_connect(a, b)) {
+	a->idle_s = vs->idle_timeout_s ? vs->idle_timeout_s : PROXY_IDLE_DEFAULT_S;
+	a->pp = vs->proxy_protocol;
+	a->vs_slot = vs->slot;
+	vc->cur++;
+	if ((rc = proxy_connect(a, b))) {
+		vc->cur--;
+		a->vs_slot = SL_GEN_NONE;
 		tapp_put(t, b);
-		return -EHOSTUNREACH;
+		return rc;
 	}
+	vc->total++;
 	t->proxy_accepted++;
+	a->next_px = t->px_list;
+	if (t->px_list)
+		t->px_list->prev_px = a;
+	t->px_list = a;
 	sl_tcp_set_manual_window(a->c, true);
 	return 0;
 }
@@ -789,6 +1127,7 @@ static int on_accept(void *arg, struct sl_tcp_conn *c)
 	a->vip = lip;
 	a->port = lport;
 	a->client = rip;
+	a->cport = rport;
 	a->last_us = sl_now_us();
 	if (kind == TAPP_ECHO) {
 		a->echo = t->free_echo;
@@ -931,6 +1270,7 @@ void sl_tcp_worker_tick(struct sl_worker *w, uint64_t now)
 	if (now < t->next_idle_scan)
 		return;
 	t->next_idle_scan = now + 1000000;
+	proxy_scan(w, now);
 	for (struct tapp *a = t->dns_list, *next; a; a = next) {
 		next = a->next_dns;
 		if (now - a->last_us > DNS_TCP_IDLE_US) {
@@ -995,9 +1335,16 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	t->apps = rte_zmalloc("sl_tapp", sizeof(*t->apps) * n, RTE_CACHE_LINE_SIZE);
 	t->echos = rte_zmalloc("sl_techo", sizeof(*t->echos) * n_echo, RTE_CACHE_LINE_SIZE);
 	t->dnss = rte_zmalloc("sl_tdns", sizeof(*t->dnss) * n_dns, RTE_CACHE_LINE_SIZE);
-	t->wrr_cap = 65536;
-	t->wrr_cur = rte_zmalloc("sl_wrr", sizeof(*t->wrr_cur) * t->wrr_cap, RTE_CACHE_LINE_SIZE);
-	if (!t->st || !t->apps || !t->echos || !t->dnss || !t->wrr_cur)
+	/* per server slot and per VS: ordinary memory, the hugepages are for packets */
+	t->srv_conns = calloc(SL_MAX_HEALTH, sizeof(*t->srv_conns));
+	t->srv_rt = calloc(SL_MAX_HEALTH, sizeof(*t->srv_rt));
+	t->srv_out = calloc(SL_MAX_HEALTH, 1);
+	t->srv_live = calloc(SL_MAX_HEALTH, 1);
+	t->srv = calloc(SL_MAX_HEALTH, sizeof(*t->srv));
+	t->vs = calloc(SL_MAX_VS, sizeof(*t->vs));
+	t->live_gen = UINT64_MAX;
+	if (!t->st || !t->apps || !t->echos || !t->dnss || !t->srv_conns || !t->srv_rt || !t->srv_out ||
+	    !t->srv_live || !t->srv || !t->vs)
 		return -ENOMEM;
 	for (uint32_t i = n; i-- > 0;) {
 		t->apps[i].next_free = t->free_apps;

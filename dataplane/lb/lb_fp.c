@@ -7,11 +7,30 @@
 
 struct lb_ex { const uint32_t *v; uint32_t n; };
 
+/* Index of server i in the caller's arrays, or UINT32_MAX when it has none (unassigned slot). */
+static inline uint32_t aix(const struct sl_lb_pool *p, const struct sl_lb_in *in, uint32_t i)
+{
+	if (!in->by_slot)
+		return i;
+	uint32_t s = p->srv[i].slot;
+	return s < in->n_slots ? s : UINT32_MAX;
+}
+
+static inline uint32_t conns_of(const struct sl_lb_pool *p, const struct sl_lb_in *in, uint32_t i)
+{
+	uint32_t x = aix(p, in, i);
+	return in->conns && x != UINT32_MAX ? in->conns[x] : 0;
+}
+
 static inline bool usable(const struct sl_lb_pool *p, const struct sl_lb_in *in, struct lb_ex ex, uint32_t i)
 {
-	if (!p->ok[i] || (in->up && !in->up[i]) || (in->draining && in->draining[i]))
+	uint32_t x = aix(p, in, i);
+	if (!p->ok[i])
 		return false;
-	if (in->max_conns && in->max_conns[i] && in->conns && in->conns[i] >= in->max_conns[i])
+	if (x != UINT32_MAX && ((in->up && !in->up[x]) || (in->draining && in->draining[x])))
+		return false;
+	uint32_t lim = in->max_conns ? in->max_conns[i] : in->max_conns_all;
+	if (lim && conns_of(p, in, i) >= lim)
 		return false;
 	for (uint32_t k = 0; k < ex.n; k++)
 		if (ex.v[k] == i)
@@ -19,22 +38,18 @@ static inline bool usable(const struct sl_lb_pool *p, const struct sl_lb_in *in,
 	return true;
 }
 
-static inline uint32_t conns_of(const struct sl_lb_in *in, uint32_t i)
-{
-	return in->conns ? in->conns[i] : 0;
-}
-
 /* Connect-time EWMA aged by half-lives: a server not sampled for a while looks faster and
  * gets tried again; 0 (never sampled) is the most attractive. */
 static inline uint64_t rt_eff(const struct sl_lb_pool *p, const struct sl_lb_in *in, uint32_t i)
 {
-	if (!in->rt || !in->rt[i].us)
+	uint32_t x = aix(p, in, i);
+	if (!in->rt || x == UINT32_MAX || !in->rt[x].us)
 		return 0;
-	uint32_t age = in->now_ms - in->rt[i].at_ms;
+	uint32_t age = in->now_ms - in->rt[x].at_ms;
 	if (age < p->half_life_ms)      /* fresh sample: no division */
-		return in->rt[i].us;
+		return in->rt[x].us;
 	uint32_t halves = age / p->half_life_ms;
-	return halves >= 32 ? 0 : in->rt[i].us >> halves;
+	return halves >= 32 ? 0 : in->rt[x].us >> halves;
 }
 
 enum lb_key { K_NONE, K_CONNS, K_TIME };
@@ -43,9 +58,9 @@ enum lb_key { K_NONE, K_CONNS, K_TIME };
 static inline uint64_t key_num(const struct sl_lb_pool *p, const struct sl_lb_in *in, enum lb_key k, uint32_t i)
 {
 	if (k == K_CONNS)
-		return conns_of(in, i);
+		return conns_of(p, in, i);
 	/* least-time: (connect time + 1) x (open connections + 1), clamped so x ratio fits 64 bits */
-	uint64_t t = rt_eff(p, in, i), c = conns_of(in, i);
+	uint64_t t = rt_eff(p, in, i), c = conns_of(p, in, i);
 	if (t > (1u << 24))
 		t = 1u << 24;
 	if (c > (1u << 20))
@@ -187,8 +202,8 @@ static int pick_random(const struct sl_lb_pool *p, struct sl_lb_pool_state *st, 
 	}
 	if (b < 0 || b == a)
 		return a;
-	uint64_t la = (uint64_t)conns_of(in, (uint32_t)a) * p->srv[b].ratio;
-	uint64_t lb = (uint64_t)conns_of(in, (uint32_t)b) * p->srv[a].ratio;
+	uint64_t la = (uint64_t)conns_of(p, in, (uint32_t)a) * p->srv[b].ratio;
+	uint64_t lb = (uint64_t)conns_of(p, in, (uint32_t)b) * p->srv[a].ratio;
 	return la <= lb ? a : b;
 }
 

@@ -53,7 +53,8 @@ struct sl_lb_rt {
 	uint32_t at_ms;         /* time of the last sample (wrapping ms clock) */
 };
 
-/* Inputs of one pick. Every array is indexed by server position; NULL means the default. */
+/* Inputs of one pick. Every array is indexed by server position (or slot, see by_slot);
+ * NULL means the default. */
 struct sl_lb_in {
 	uint64_t hash;                  /* consistent hash: sl_lb_client_hash() or sl_lb_hash_bytes() */
 	uint32_t now_ms;                /* fastest response: current wrapping ms clock */
@@ -62,6 +63,12 @@ struct sl_lb_in {
 	const uint32_t *max_conns;      /* per-worker connection limit, 0 = none (NULL: none) */
 	const uint32_t *conns;          /* this worker's open connections (NULL: all 0) */
 	const struct sl_lb_rt *rt;      /* connect-time EWMA (NULL: no samples) */
+	/* Slot indexing (the engine): up, draining, conns and rt are indexed by the server's
+	 * sl_lb_server.slot instead of its position, so they can be kept per worker across
+	 * generations; a slot >= n_slots (unassigned) counts as up, not draining, 0 connections. */
+	bool by_slot;
+	uint32_t n_slots;
+	uint32_t max_conns_all;         /* per-worker limit for every server when max_conns is NULL (0 = none) */
 };
 
 struct sl_lb_pool;

@@ -253,3 +253,44 @@ Test(lb, build_rejects_bad_input)
 		     -EINVAL);
 	sl_lb_pool_free(p);
 }
+
+/* Slot indexing: health, draining and connections come from arrays indexed by each server's slot
+ * (the engine keeps them per worker across generations); a slot out of range is up with no
+ * connections; max_conns_all limits every server. */
+Test(lb, slot_indexed_inputs)
+{
+	for (size_t a = 0; a < sizeof(all_algs); a++) {
+		struct sl_lb_server s[4];
+		for (uint32_t i = 0; i < 4; i++) {
+			s[i] = t_srv(i, 1);
+			s[i].slot = 40 - 10 * i;        /* 40, 30, 20, 10: positions and slots differ */
+		}
+		s[3].slot = UINT32_MAX;             /* unassigned */
+		struct t_pool t;
+		t_open_srv(&t, s, 4, all_algs[a], NULL);
+		uint8_t up[64], drain[64] = { 0 };
+		uint32_t conns[64] = { 0 };
+		memset(up, 1, sizeof(up));
+		up[40] = 0;                         /* position 0 down */
+		drain[20] = 1;                      /* position 2 draining */
+		t.in = (struct sl_lb_in){ .up = up, .draining = drain, .conns = conns, .by_slot = true, .n_slots = 64,
+					  .max_conns_all = 3 };
+		uint32_t cnt[4] = { 0 };
+		for (uint32_t k = 0; k < 6; k++) {
+			t.in.now_ms = k;
+			int p = pick_k(&t, k);
+			cr_assert_geq(p, 0, "alg %u pick %u", all_algs[a], k);
+			cnt[p]++;
+			if (s[p].slot < 64)
+				conns[s[p].slot]++;
+		}
+		cr_assert_eq(cnt[0] + cnt[2], 0, "alg %u: down or draining server picked", all_algs[a]);
+		/* position 1 stops at the limit of 3 open connections, the unassigned one is never limited */
+		cr_assert_eq(cnt[1], conns[30], "alg %u", all_algs[a]);
+		cr_assert_leq(cnt[1], 3, "alg %u: limit passed (%u)", all_algs[a], cnt[1]);
+		conns[30] = 3;
+		for (uint32_t k = 0; k < 20; k++)
+			cr_assert_eq(pick_k(&t, 100 + k), 3, "alg %u", all_algs[a]);
+		t_close(&t);
+	}
+}
