@@ -1193,7 +1193,7 @@ static void api_vs_runtime(struct sl_ctl *c, struct sl_node *n, struct resp *rs)
 static void api_pool_runtime(struct sl_ctl *c, struct sl_node *n, struct resp *rs)
 {
 	const struct sl_cc_pool *cc = n->cur->cc;
-	json_t *arr = json_array();
+	json_t *arr = json_array(), *tot = json_object();
 	uint32_t up = 0;
 	for (uint32_t i = 0; i < cc->n_servers; i++) {
 		const struct sl_gen_server *sv = &cc->servers[i];
@@ -1206,11 +1206,26 @@ static void api_pool_runtime(struct sl_ctl *c, struct sl_node *n, struct resp *r
 		json_t *hm = sv->slot != SL_GEN_NONE ? sl_hm_runtime(c->hm, sv->slot) : NULL;
 		if (hm)
 			json_object_set_new(o, "health", hm);
+		if (c->hooks.server_runtime && sv->slot != SL_GEN_NONE) {
+			json_t *ctr = json_object(), *v;
+			const char *k;
+			if (!c->hooks.server_runtime(c->hooks.arg, sv->slot, ctr)) {
+				/* the pool's counters are its servers' sums */
+				json_object_foreach(ctr, k, v) {
+					json_t *acc = json_object_get(tot, k);
+					if (json_is_integer(v))
+						json_object_set_new(tot, k, json_integer(json_integer_value(v) +
+										       (acc ? json_integer_value(acc) : 0)));
+				}
+				json_object_set(o, "counters", ctr);
+			}
+			json_decref(ctr);
+		}
 		json_array_append_new(arr, o);
 	}
 	rs->status = 200;
-	rs->body = json_pack("{s:s, s:s, s:I, s:i, s:o}", "name", n->name, "uuid", n->uuid, "generation",
-			     (json_int_t)c->published, "servers_up", (int)up, "servers", arr);
+	rs->body = json_pack("{s:s, s:s, s:I, s:i, s:o, s:o}", "name", n->name, "uuid", n->uuid, "generation",
+			     (json_int_t)c->published, "servers_up", (int)up, "servers", arr, "counters", tot);
 }
 
 static void gslb_runtime_json(struct sl_ctl *c, struct sl_node *n, struct resp *rs)

@@ -32,6 +32,10 @@ struct sl_ctl_hooks {
 	/* Answers the workers gave with the GSLB member in this health slot
 	   (summed over workers). NULL: not reported. */
 	uint64_t (*member_answers)(void *arg, uint32_t health_slot);
+	/* Traffic counters of the pool server in this health slot (L4 proxy: connections, bytes,
+	   connect failures), summed over workers, as integer members of out; /api/pool/<name>/runtime
+	   shows them per server and summed per pool. NULL: not reported. */
+	int (*server_runtime)(void *arg, uint32_t health_slot, json_t *out);
 	/* Health probes (control/sl_hm.h), both called on the main lcore from sl_ctl_poll. hm_submit hands
 	   one probe to a worker: 0, or -ENOBUFS when its queue is full (the probe stays control's).
 	   hm_collect returns up to max finished probes. NULL: monitors are tracked but not run. */

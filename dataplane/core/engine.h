@@ -165,6 +165,19 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 			void (*fn)(void *, const char *, uint64_t), void *arg);
 
 struct sl_tcp_stack *sl_tcp_worker_stack(struct sl_worker *w);
+/* L4 proxy counters, summed over workers (racy snapshots, main lcore): per VS by VS slot and per
+ * server by health slot. cur = open proxied connections. */
+struct sl_proxy_vs_stats {
+	uint64_t cur, total, bytes_in, bytes_out, connect_fail, no_server, limit_vs, limit_server,
+		idle_closed, drain_reset;
+};
+struct sl_proxy_srv_stats {
+	uint64_t cur, total, bytes_in, bytes_out, connect_fail, passive_out;
+	uint32_t out_workers;        /* workers that have it out by passive health now */
+	uint32_t connect_us;         /* connect-time EWMA, mean over workers that measured it */
+};
+void sl_proxy_vs_stats(uint32_t vs_slot, struct sl_proxy_vs_stats *out);
+void sl_proxy_srv_stats(uint32_t slot, struct sl_proxy_srv_stats *out);
 
 /* hm_fp.c: health probes (control/sl_hm.h); UDP probes use local ports SL_HM_UDP_LO.. */
 #define SL_HM_UDP_LO 61440

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include <jansson.h>
 #include <rte_cycles.h>
@@ -179,6 +180,38 @@ static json_t *dns_stats_json(const struct sl_dns_stats *t)
 	return o;
 }
 
+static json_t *l4_vs_json(uint32_t slot)
+{
+	struct sl_proxy_vs_stats v;
+
+	sl_proxy_vs_stats(slot, &v);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections", (json_int_t)v.cur,
+			 "connections_total", (json_int_t)v.total, "bytes_in", (json_int_t)v.bytes_in,
+			 "bytes_out", (json_int_t)v.bytes_out, "connect_failures", (json_int_t)v.connect_fail,
+			 "no_server", (json_int_t)v.no_server, "limit_vs", (json_int_t)v.limit_vs,
+			 "limit_server", (json_int_t)v.limit_server, "idle_closed", (json_int_t)v.idle_closed,
+			 "drain_reset", (json_int_t)v.drain_reset);
+}
+
+static int hook_server_runtime(void *arg, uint32_t slot, json_t *out)
+{
+	struct sl_proxy_srv_stats s;
+
+	(void)arg;
+	if (slot >= SL_MAX_HEALTH)
+		return -EINVAL;
+	sl_proxy_srv_stats(slot, &s);
+	json_object_set_new(out, "connections", json_integer((json_int_t)s.cur));
+	json_object_set_new(out, "connections_total", json_integer((json_int_t)s.total));
+	json_object_set_new(out, "bytes_in", json_integer((json_int_t)s.bytes_in));
+	json_object_set_new(out, "bytes_out", json_integer((json_int_t)s.bytes_out));
+	json_object_set_new(out, "connect_failures", json_integer((json_int_t)s.connect_fail));
+	json_object_set_new(out, "passive_outs", json_integer((json_int_t)s.passive_out));
+	json_object_set_new(out, "passive_out_workers", json_integer(s.out_workers));
+	json_object_set_new(out, "connect_time_us", json_integer(s.connect_us));
+	return 0;
+}
+
 static int hook_vs_runtime(void *arg, uint32_t slot, json_t *out)
 {
 	struct sl_dns_stats t;
@@ -195,6 +228,13 @@ static int hook_vs_runtime(void *arg, uint32_t slot, json_t *out)
 	}
 	if (t.queries)
 		json_object_set_new(out, "dns", dns_stats_json(&t));
+	{
+		const struct sl_gen *g = sl_eng.gen;    /* main lcore: freed only here */
+		uint32_t idx = g ? g->vs_by_slot[slot] : SL_GEN_NONE;
+
+		if (idx != SL_GEN_NONE && g->vs[idx].app_type == SL_APP_L4)
+			json_object_set_new(out, "l4", l4_vs_json(slot));
+	}
 	json_object_set_new(out, "query_logs", json_pack("{s:I,s:I,s:I}", "logged", (json_int_t)logged,
 							 "throttled", (json_int_t)throttled,
 							 "ring_full", (json_int_t)ring_full));
@@ -287,6 +327,68 @@ static void dns_metrics(struct metrics_ctx *m)
 	}
 }
 
+/* L4 proxy: per VS and per pool server (with its health). Names are
+ * validated by control to a safe character set. */
+static void l4_metrics(struct metrics_ctx *m)
+{
+	const struct sl_gen *g = sl_eng.gen;
+
+	for (uint32_t i = 0; g && i < g->n_vs; i++) {
+		const struct sl_gen_vs *vs = &g->vs[i];
+		struct sl_proxy_vs_stats v;
+
+		if (vs->app_type != SL_APP_L4)
+			continue;
+		sl_proxy_vs_stats(vs->slot, &v);
+		metric_printf(m, "sluice_l4_vs_connections{vs=\"%s\"} %lu\n", vs->name, (unsigned long)v.cur);
+		metric_printf(m, "sluice_l4_vs_connections_total{vs=\"%s\"} %lu\n", vs->name, (unsigned long)v.total);
+		metric_printf(m, "sluice_l4_vs_bytes_total{vs=\"%s\",dir=\"in\"} %lu\n", vs->name,
+			      (unsigned long)v.bytes_in);
+		metric_printf(m, "sluice_l4_vs_bytes_total{vs=\"%s\",dir=\"out\"} %lu\n", vs->name,
+			      (unsigned long)v.bytes_out);
+		metric_printf(m, "sluice_l4_vs_connect_failures_total{vs=\"%s\"} %lu\n", vs->name,
+			      (unsigned long)v.connect_fail);
+		metric_printf(m, "sluice_l4_vs_refused_total{vs=\"%s\",reason=\"no_server\"} %lu\n", vs->name,
+			      (unsigned long)v.no_server);
+		metric_printf(m, "sluice_l4_vs_refused_total{vs=\"%s\",reason=\"limit_vs\"} %lu\n", vs->name,
+			      (unsigned long)v.limit_vs);
+		metric_printf(m, "sluice_l4_vs_refused_total{vs=\"%s\",reason=\"limit_server\"} %lu\n", vs->name,
+			      (unsigned long)v.limit_server);
+		metric_printf(m, "sluice_l4_vs_closed_total{vs=\"%s\",reason=\"idle\"} %lu\n", vs->name,
+			      (unsigned long)v.idle_closed);
+		metric_printf(m, "sluice_l4_vs_closed_total{vs=\"%s\",reason=\"drain\"} %lu\n", vs->name,
+			      (unsigned long)v.drain_reset);
+	}
+	for (uint32_t p = 0; g && p < g->n_pools; p++) {
+		const struct sl_gen_pool *pool = &g->pools[p];
+
+		for (uint32_t i = 0; i < pool->n_servers; i++) {
+			const struct sl_gen_server *sv = &g->servers[pool->first_server + i];
+			struct sl_proxy_srv_stats s;
+			char ip[INET_ADDRSTRLEN];
+
+			if (sv->slot >= SL_MAX_HEALTH)
+				continue;
+			sl_proxy_srv_stats(sv->slot, &s);
+			inet_ntop(AF_INET, &sv->ip, ip, sizeof(ip));
+#define SRV_LABELS "pool=\"%s\",server=\"%s:%u\""
+			metric_printf(m, "sluice_l4_server_up{" SRV_LABELS "} %u\n", pool->name, ip, sv->port,
+				      g->health ? g->health[sv->slot] : 1u);
+			metric_printf(m, "sluice_l4_server_connections{" SRV_LABELS "} %lu\n", pool->name, ip, sv->port,
+				      (unsigned long)s.cur);
+			metric_printf(m, "sluice_l4_server_connections_total{" SRV_LABELS "} %lu\n", pool->name, ip,
+				      sv->port, (unsigned long)s.total);
+			metric_printf(m, "sluice_l4_server_bytes_total{" SRV_LABELS ",dir=\"in\"} %lu\n", pool->name, ip,
+				      sv->port, (unsigned long)s.bytes_in);
+			metric_printf(m, "sluice_l4_server_bytes_total{" SRV_LABELS ",dir=\"out\"} %lu\n", pool->name, ip,
+				      sv->port, (unsigned long)s.bytes_out);
+			metric_printf(m, "sluice_l4_server_connect_failures_total{" SRV_LABELS "} %lu\n", pool->name, ip,
+				      sv->port, (unsigned long)s.connect_fail);
+#undef SRV_LABELS
+		}
+	}
+}
+
 static int hook_metrics(void *arg, char **buf, size_t *len, size_t *cap)
 {
 	struct metrics_ctx m = { buf, len, cap, 0 };
@@ -297,6 +399,7 @@ static int hook_metrics(void *arg, char **buf, size_t *len, size_t *cap)
 	sl_stats_visit(&s, metric_line, &m);
 	sl_tcp_stats_visit(&sl_eng, -1, tcp_metric_line, &m);
 	dns_metrics(&m);
+	l4_metrics(&m);
 	return m.rc;
 }
 
@@ -436,7 +539,7 @@ int main(int argc, char **argv)
 	struct sl_ctl_conf cconf;
 	struct sl_ctl_hooks hooks = { .arg = NULL, .publish = hook_publish, .stats = hook_stats,
 				      .vs_runtime = hook_vs_runtime, .metrics = hook_metrics,
-				      .member_answers = hook_member_answers, .hm_submit = sl_hm_submit,
+				      .member_answers = hook_member_answers, .server_runtime = hook_server_runtime, .hm_submit = sl_hm_submit,
 				      .hm_collect = sl_hm_collect };
 	struct sl_ctl *ctl;
 	char err[512];

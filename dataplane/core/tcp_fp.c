@@ -102,10 +102,6 @@ struct srv_ctr {
 	uint32_t out_until_ms;
 };
 
-struct vs_ctr {
-	uint64_t cur, total, bytes_in, bytes_out, connect_fail, no_server, limit_vs, limit_server,
-		idle_closed, drain_reset;
-};
 
 struct sl_tcp_worker {
 	struct sl_tcp_stack *st;
@@ -135,7 +131,7 @@ struct sl_tcp_worker {
 	struct srv_ctr *srv;
 	uint64_t live_gen;
 	uint32_t n_out, out_list[PASSIVE_OUT_MAX];
-	struct vs_ctr *vs;           /* by VS slot */
+	struct sl_proxy_vs_stats *vs;           /* by VS slot */
 	struct tapp *px_list;
 };
 
@@ -942,7 +938,7 @@ static void proxy_scan(struct sl_worker *w, uint64_t now)
 		live_refresh(t, g);
 	for (struct tapp *a = t->px_list, *next; a; a = next) {
 		struct tapp *b = a->peer;
-		struct vs_ctr *vc = &t->vs[a->vs_slot];
+		struct sl_proxy_vs_stats *vc = &t->vs[a->vs_slot];
 
 		next = a->next_px;
 		if (!b)
@@ -1059,7 +1055,7 @@ static int proxy_accept(struct sl_worker *w, struct tapp *a)
 	const struct sl_gen *g = w->gen;
 	const struct sl_gen_vs *vs = g ? sl_gen_lookup(g, a->vip, IPPROTO_TCP, a->port) : NULL;
 	struct tapp *b;
-	struct vs_ctr *vc;
+	struct sl_proxy_vs_stats *vc;
 	int rc;
 
 	a->vs_slot = SL_GEN_NONE;
@@ -1427,4 +1423,42 @@ void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *
 struct sl_tcp_stack *sl_tcp_worker_stack(struct sl_worker *w)
 {
 	return w->tcp->st;
+}
+
+void sl_proxy_vs_stats(uint32_t vs_slot, struct sl_proxy_vs_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < sl_eng.n_workers && vs_slot < SL_MAX_VS; i++) {
+		const uint64_t *src = (const uint64_t *)&sl_eng.w[i]->tcp->vs[vs_slot];
+		uint64_t *dst = (uint64_t *)out;
+
+		/* all uint64_t: summed word by word */
+		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+	}
+}
+
+void sl_proxy_srv_stats(uint32_t slot, struct sl_proxy_srv_stats *out)
+{
+	uint64_t rt = 0;
+	uint32_t n_rt = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < sl_eng.n_workers && slot < SL_MAX_HEALTH; i++) {
+		const struct sl_tcp_worker *t = sl_eng.w[i]->tcp;
+		const struct srv_ctr *s = &t->srv[slot];
+
+		out->cur += t->srv_conns[slot];
+		out->total += s->total;
+		out->bytes_in += s->bytes_in;
+		out->bytes_out += s->bytes_out;
+		out->connect_fail += s->connect_fail;
+		out->passive_out += s->passive_out;
+		out->out_workers += t->srv_out[slot] != 0;
+		if (t->srv_rt[slot].us) {
+			rt += t->srv_rt[slot].us;
+			n_rt++;
+		}
+	}
+	out->connect_us = n_rt ? (uint32_t)(rt / n_rt) : 0;
 }
