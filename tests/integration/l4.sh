@@ -449,6 +449,48 @@ pf=$(srv_ctr p-retry 198.18.1.5 connect_failures); po=$(srv_ctr p-retry 198.18.1
 if [ "$pf" = 3 ] && [ "$po" = 1 ]; then ok "passive health: 3 failed connects to the dead server, then it is out (connect_failures $pf, passive_outs $po)"
 else not_ok "passive health takes a failing server out" "connect_failures $pf passive_outs $po"; fi
 
+# Fastest response: every connection served, and the connect-time EWMA is measured per server.
+apply "$(poolx p-fr 8081 "198.18.1.2:1 198.18.1.3:1 198.18.1.4:1" FASTEST_RESPONSE)" "$(vsx vs-fr 91 '"pool_ref":"/api/pool?name=p-fr"')"
+out=$(who 300 91)
+rts=$(jget /api/pool/p-fr/runtime "' '.join(str(s['counters']['connect_time_us']) for s in d['servers'])")
+if [ "$(awk '{s += $2} END {print s}' <<<"$out")" = 300 ] && ! grep -q error <<<"$out" && ! grep -qw 0 <<<"$rts"; then
+	ok "fastest response: 300 of 300 served ($(tr '\n' ' ' <<<"$out")), connect-time EWMA per server (us): $rts"
+else not_ok "fastest response serves and measures connect times" "$out" "connect_time_us: $rts"; fi
+
+# Connect timeouts count against a server: 198.18.1.7 listens with a full accept queue (it never
+# accepts), so SYNs to it go unanswered; each client waits out one 3 s timeout and is served by
+# the other server, and after 3 timeouts the silent server is out.
+ip netns exec $SL_NS_SRV $PY -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.18.1.7", 8081)); s.listen(0)
+fill = []
+for _ in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(("198.18.1.7", 8081))
+    except BlockingIOError: pass
+    fill.append(c)
+time.sleep(600)' >/dev/null 2>&1 &
+SRV_PIDS+=($!)
+sleep 1
+apply "$(poolx p-to 8081 "198.18.1.7:1 198.18.1.2:1" ROUND_ROBIN)" "$(vsx vs-to 92 '"pool_ref":"/api/pool?name=p-to"')"
+t0=$(date +%s.%N)
+out=$(in_cli $PY - $VIP <<'EOP'
+import socket, sys
+res = []
+for _ in range(4):
+    s = socket.create_connection((sys.argv[1], 92), timeout=10)
+    res.append(s.makefile().read().strip() or "empty"); s.close()
+print(" ".join(res))
+EOP
+)
+dt=$($PY -c "import time; print(round(time.time() - $t0, 1))")
+tf=$(srv_ctr p-to 198.18.1.7 connect_failures); to=$(srv_ctr p-to 198.18.1.7 passive_outs)
+if [ "$out" = "198.18.1.2 198.18.1.2 198.18.1.2 198.18.1.2" ] && [ "$tf" = 3 ] && [ "$to" = 1 ] &&
+	$PY -c "import sys; sys.exit(0 if 8.5 <= $dt <= 16 else 1)"; then
+	ok "connect timeouts: 3 SYN timeouts (3 s each) on the silent server, then it is out; 4 of 4 clients served in ${dt}s"
+else not_ok "connect timeouts count against a server and the client is served elsewhere" "$out" "connect_failures $tf passive_outs $to in ${dt}s"; fi
+
 # 20 weight changes while 1000 connections go through: none may fail
 who 1000 81 >"$TMP/live" &
 load=$!
