@@ -6,7 +6,7 @@
 #include "lb_priv.h"
 
 /* Maglev wants the table ~100x the server count for about 1% imbalance. */
-static const uint32_t lb_primes[] = { 65537, 131071, 262139, 524287, 1048573 };
+static const uint32_t lb_primes[] = { 4093, 16381, 65537, 131071, 262139, 524287, 1048573 };
 /* Cap on the work of simulating one smooth-WRR cycle (cycle length x servers). */
 #define LB_SEQ_WORK_MAX (1u << 25)
 

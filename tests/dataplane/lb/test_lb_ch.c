@@ -166,8 +166,8 @@ Test(lb_ch, table_size)
 	static struct sl_lb_server s[1000];
 	for (uint32_t i = 0; i < 1000; i++)
 		s[i] = t_srv(i, 1);
-	uint32_t ns[] = { 1, 100, 656, 1000 }, want[] = { 65537, 65537, 131071, 131071 };
-	for (size_t k = 0; k < 4; k++) {
+	uint32_t ns[] = { 1, 40, 100, 656, 1000 }, want[] = { 4093, 4093, 16381, 131071, 131071 };
+	for (size_t k = 0; k < 5; k++) {
 		struct sl_lb_pool *p;
 		struct sl_lb_opts o = { .alg = SL_LB_ALG_CONSISTENT_HASH };
 		cr_assert_eq(sl_lb_pool_build(&p, s, ns[k], &o, NULL), 0);
