@@ -97,7 +97,7 @@ struct tapp {
 /* This worker's view of one server (by health slot), kept across
  * generations; the main lcore reads racy snapshots for /api and /metrics. */
 struct srv_ctr {
-	uint64_t total, bytes_in, bytes_out, connect_fail, passive_out;
+	uint64_t total, bytes_in, bytes_out, connect_fail, passive_out;   /* total: established */
 	uint32_t fails;              /* consecutive connect failures */
 	uint32_t out_until_ms;
 };
@@ -511,10 +511,8 @@ static inline uint32_t worker_share(uint32_t limit)
 static void srv_take(struct sl_tcp_worker *t, struct tapp *b, uint32_t slot)
 {
 	b->srv_slot = slot;
-	if (slot < SL_MAX_HEALTH) {
-		t->srv_conns[slot]++;
-		t->srv[slot].total++;
-	}
+	if (slot < SL_MAX_HEALTH)
+		t->srv_conns[slot]++;      /* from the connect on: least connections sees it */
 }
 
 static void srv_drop(struct sl_tcp_worker *t, struct tapp *b)
@@ -862,6 +860,7 @@ static void proxy_connected(struct tapp *b)
 		sl_lb_rt_sample(&t->srv_rt[b->srv_slot], (uint32_t)RTE_MIN(now - b->last_us, (uint64_t)UINT32_MAX),
 				(uint32_t)(now / 1000));
 		t->srv[b->srv_slot].fails = 0;
+		t->srv[b->srv_slot].total++;
 	}
 	b->last_us = now;
 	if (a->pp && proxy_header(a, b)) {
