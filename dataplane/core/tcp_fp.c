@@ -85,7 +85,7 @@ struct tapp {
 	uint8_t pp;                  /* client side: PROXY protocol version to send, 0 = none */
 	uint32_t srv_ip, vs_slot;
 	uint16_t srv_port, cport;
-	uint32_t srv_slot;           /* server side: counted in srv_conns while != SL_GEN_NONE */
+	uint32_t srv_slot;           /* server side: counted in open_srv while != SL_GEN_NONE */
 	uint32_t pool_slot;          /* client side: pool object the server came from */
 	int32_t grace_min;           /* ...its graceful_disable_timeout when the connection began */
 	uint32_t idle_s;             /* client side: idle timeout */
@@ -122,9 +122,9 @@ struct sl_tcp_worker {
 	uint8_t dns_resp[65535];
 	uint64_t no_ctx, dns_tcp_queries, dns_tcp_dropped, echo_overflow, idle_closed;
 	uint64_t proxy_accepted, proxy_connect_fail, proxy_no_server, proxy_bytes_c2s, proxy_bytes_s2c;
-	/* proxy, per server slot: open connections, connect-time EWMA, passive
-	 * health (nonzero = out), counters; servers present and enabled in the
-	 * generation live_gen */
+	/* proxy, per server slot: this worker's open connections (the load least
+	 * connections compares), connect-time EWMA, passive health (nonzero =
+	 * out), counters; servers present and enabled in the generation live_gen */
 	uint32_t *srv_conns;
 	struct sl_lb_rt *srv_rt;
 	uint8_t *srv_out, *srv_live;
@@ -501,24 +501,38 @@ static inline uint32_t now_ms32(void)
 	return (uint32_t)(sl_now_us() / 1000);
 }
 
-/* A per-worker share of a global limit (rounded up): workers count on
- * their own, without shared atomics. 0 = no limit. */
-static inline uint32_t worker_share(uint32_t limit)
-{
-	return limit ? (limit + sl_eng.n_workers - 1) / sl_eng.n_workers : 0;
-}
+/* Open (or connecting) proxied connections per server slot and per VS slot,
+ * shared by all workers: connection limits are global (as in Avi), so they
+ * need one count. One atomic add per connection open and close, never per
+ * packet; picks read them with plain loads and srv_take settles the race
+ * for a last place. Least connections balances on each worker's own counts
+ * (shared nothing on the pick path). */
+static uint32_t *open_srv, *open_vs;
 
-static void srv_take(struct sl_tcp_worker *t, struct tapp *b, uint32_t slot)
+/* Reserves a connection on the server in slot: false when its limit (0 =
+ * none) is reached, counting the other workers' connections. */
+static bool srv_take(struct sl_tcp_worker *t, struct tapp *b, uint32_t slot, uint32_t limit)
 {
+	if (slot < SL_MAX_HEALTH) {
+		uint32_t was = __atomic_fetch_add(&open_srv[slot], 1, __ATOMIC_RELAXED);
+
+		if (limit && was >= limit) {
+			/* another worker took the last place since the pick */
+			__atomic_fetch_sub(&open_srv[slot], 1, __ATOMIC_RELAXED);
+			return false;
+		}
+		t->srv_conns[slot]++;
+	}
 	b->srv_slot = slot;
-	if (slot < SL_MAX_HEALTH)
-		t->srv_conns[slot]++;      /* from the connect on: least connections sees it */
+	return true;
 }
 
 static void srv_drop(struct sl_tcp_worker *t, struct tapp *b)
 {
-	if (b->srv_slot < SL_MAX_HEALTH && t->srv_conns[b->srv_slot])
+	if (b->srv_slot < SL_MAX_HEALTH) {
+		__atomic_fetch_sub(&open_srv[b->srv_slot], 1, __ATOMIC_RELAXED);
 		t->srv_conns[b->srv_slot]--;
+	}
 	b->srv_slot = SL_GEN_NONE;
 }
 
@@ -541,6 +555,7 @@ static void proxy_release(struct tapp *a)
 		srv_drop(t, a);
 	} else if (a->vs_slot < SL_MAX_VS) {
 		t->vs[a->vs_slot].cur--;
+		__atomic_fetch_sub(&open_vs[a->vs_slot], 1, __ATOMIC_RELAXED);
 		px_unlink(t, a);
 	}
 	tapp_put(t, a);
@@ -677,9 +692,10 @@ static int pick_in_pool(struct pick_ctx *x, uint32_t idx)
 	st = (struct sl_lb_pool_state *)((char *)lb->states + x->w->id * lb->stride);
 	struct sl_lb_in in = {
 		.hash = pool->lb_hash == SL_LB_HASH_SOURCE_IP_AND_PORT ? x->hash_port : x->hash_ip,
-		.now_ms = now_ms32(), .up = g->health, .draining = t->srv_out, .conns = t->srv_conns,
+		.now_ms = now_ms32(), .up = g->health, .draining = t->srv_out,
+		.conns = t->srv_conns, .limit_conns = open_srv,
 		.rt = t->srv_rt, .by_slot = true, .n_slots = SL_MAX_HEALTH,
-		.max_conns_all = worker_share(pool->max_conns),
+		.max_conns_all = pool->max_conns,
 	};
 	/* servers a connect already failed on: their positions in this pool
 	 * (rare path, so a scan) */
@@ -786,18 +802,22 @@ static int proxy_connect(struct tapp *a, struct tapp *b)
 			passive_fail(t, sv->slot, w->now_us, w->now_us);
 			continue;
 		}
+		if (!srv_take(t, b, sv->slot, g->pools[x.pool_idx].max_conns)) {
+			x.limit_hit = true;
+			continue;
+		}
 		b->srv_ip = sv->ip;
 		b->srv_port = sv->port;
 		b->last_us = w->now_us;         /* connect start: timeout and connect time */
 		b->c = sl_tcp_connect(t->st, sl_eng.ports[pidx].conf.ip, sv->ip, sv->port, &app_ops, b, &err);
 		if (b->c) {
-			srv_take(t, b, sv->slot);
 			a->pool_slot = g->pools[x.pool_idx].slot;
 			a->grace_min = g->pools[x.pool_idx].graceful_timeout;
 			sl_tcp_set_manual_window(b->c, true);
 			return 0;
 		}
 		/* no TCB or source port here: not the server's fault */
+		srv_drop(t, b);
 		t->proxy_connect_fail++;
 	}
 	t->proxy_no_server++;
@@ -1055,6 +1075,7 @@ static int proxy_accept(struct sl_worker *w, struct tapp *a)
 	const struct sl_gen_vs *vs = g ? sl_gen_lookup(g, a->vip, IPPROTO_TCP, a->port) : NULL;
 	struct tapp *b;
 	struct sl_proxy_vs_stats *vc;
+	uint32_t was;
 	int rc;
 
 	a->vs_slot = SL_GEN_NONE;
@@ -1064,12 +1085,15 @@ static int proxy_accept(struct sl_worker *w, struct tapp *a)
 		return -EHOSTUNREACH;
 	}
 	vc = &t->vs[vs->slot];
-	if (vs->max_conns && vc->cur >= worker_share(vs->max_conns)) {
+	was = __atomic_fetch_add(&open_vs[vs->slot], 1, __ATOMIC_RELAXED);
+	if (vs->max_conns && was >= vs->max_conns) {
+		__atomic_fetch_sub(&open_vs[vs->slot], 1, __ATOMIC_RELAXED);
 		vc->limit_vs++;
 		return -EBUSY;
 	}
 	b = tapp_get(t);
 	if (!b) {
+		__atomic_fetch_sub(&open_vs[vs->slot], 1, __ATOMIC_RELAXED);
 		t->no_ctx++;
 		return -ENOBUFS;
 	}
@@ -1087,6 +1111,7 @@ static int proxy_accept(struct sl_worker *w, struct tapp *a)
 	vc->cur++;
 	if ((rc = proxy_connect(a, b))) {
 		vc->cur--;
+		__atomic_fetch_sub(&open_vs[vs->slot], 1, __ATOMIC_RELAXED);
 		a->vs_slot = SL_GEN_NONE;
 		tapp_put(t, b);
 		return rc;
@@ -1331,15 +1356,20 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	t->echos = rte_zmalloc("sl_techo", sizeof(*t->echos) * n_echo, RTE_CACHE_LINE_SIZE);
 	t->dnss = rte_zmalloc("sl_tdns", sizeof(*t->dnss) * n_dns, RTE_CACHE_LINE_SIZE);
 	/* per server slot and per VS: ordinary memory, the hugepages are for packets */
-	t->srv_conns = calloc(SL_MAX_HEALTH, sizeof(*t->srv_conns));
 	t->srv_rt = calloc(SL_MAX_HEALTH, sizeof(*t->srv_rt));
 	t->srv_out = calloc(SL_MAX_HEALTH, 1);
 	t->srv_live = calloc(SL_MAX_HEALTH, 1);
 	t->srv = calloc(SL_MAX_HEALTH, sizeof(*t->srv));
 	t->vs = calloc(SL_MAX_VS, sizeof(*t->vs));
+	t->srv_conns = calloc(SL_MAX_HEALTH, sizeof(*t->srv_conns));
 	t->live_gen = UINT64_MAX;
+	/* workers are set up one after the other on the main lcore */
+	if (!open_srv)
+		open_srv = calloc(SL_MAX_HEALTH, sizeof(*open_srv));
+	if (!open_vs)
+		open_vs = calloc(SL_MAX_VS, sizeof(*open_vs));
 	if (!t->st || !t->apps || !t->echos || !t->dnss || !t->srv_conns || !t->srv_rt || !t->srv_out ||
-	    !t->srv_live || !t->srv || !t->vs)
+	    !t->srv_live || !t->srv || !t->vs || !open_srv || !open_vs)
 		return -ENOMEM;
 	for (uint32_t i = n; i-- > 0;) {
 		t->apps[i].next_free = t->free_apps;
@@ -1443,11 +1473,12 @@ void sl_proxy_srv_stats(uint32_t slot, struct sl_proxy_srv_stats *out)
 	uint32_t n_rt = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (slot < SL_MAX_HEALTH && open_srv)
+		out->cur = __atomic_load_n(&open_srv[slot], __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < sl_eng.n_workers && slot < SL_MAX_HEALTH; i++) {
 		const struct sl_tcp_worker *t = sl_eng.w[i]->tcp;
 		const struct srv_ctr *s = &t->srv[slot];
 
-		out->cur += t->srv_conns[slot];
 		out->total += s->total;
 		out->bytes_in += s->bytes_in;
 		out->bytes_out += s->bytes_out;

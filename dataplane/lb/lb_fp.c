@@ -30,7 +30,7 @@ static inline bool usable(const struct sl_lb_pool *p, const struct sl_lb_in *in,
 	if (x != UINT32_MAX && ((in->up && !in->up[x]) || (in->draining && in->draining[x])))
 		return false;
 	uint32_t lim = in->max_conns ? in->max_conns[i] : in->max_conns_all;
-	if (lim && conns_of(p, in, i) >= lim)
+	if (lim && (in->limit_conns ? (x != UINT32_MAX ? in->limit_conns[x] : 0) : conns_of(p, in, i)) >= lim)
 		return false;
 	for (uint32_t k = 0; k < ex.n; k++)
 		if (ex.v[k] == i)

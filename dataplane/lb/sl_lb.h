@@ -68,7 +68,11 @@ struct sl_lb_in {
 	 * generations; a slot >= n_slots (unassigned) counts as up, not draining, 0 connections. */
 	bool by_slot;
 	uint32_t n_slots;
-	uint32_t max_conns_all;         /* per-worker limit for every server when max_conns is NULL (0 = none) */
+	uint32_t max_conns_all;         /* limit for every server when max_conns is NULL (0 = none) */
+	/* Connections the limits are checked against, when they are not conns (e.g. counts shared by
+	 * all workers, updated atomically elsewhere, while conns is this worker's load); same indexing.
+	 * NULL: conns. */
+	const volatile uint32_t *limit_conns;
 };
 
 struct sl_lb_pool;

@@ -172,7 +172,9 @@ done
 apply "$(pool p-who 8081 "198.18.1.2:3 198.18.1.3:2 198.18.1.4:1")"
 
 # Least connections follows load: six held connections spread 2/2/2; after the two on one
-# server close, the next two go to that server, and three more go one to each.
+# server close, the next two go to that server, and three more go one to each. (Least
+# connections and passive health are per worker: these exact counts assume one worker, the
+# bed's default; the connection limits below hold for any number.)
 apply "$(poolx p-hold 8083 "198.18.1.2:1 198.18.1.3:1 198.18.1.4:1" LEAST_CONNECTIONS)" "$(vsx vs-hold 84 '"pool_ref":"/api/pool?name=p-hold"')"
 out=$(in_cli $PY - $VIP <<'EOP'
 import collections, socket, sys

@@ -294,3 +294,24 @@ Test(lb, slot_indexed_inputs)
 		t_close(&t);
 	}
 }
+
+/* Limits can be checked against other counts than the load (the engine: connections of all
+ * workers for the limit, this worker's for least connections). */
+Test(lb, limit_on_separate_counts)
+{
+	uint16_t r[2] = { 1, 1 };
+	struct t_pool t;
+	t_open(&t, r, 2, SL_LB_ALG_LEAST_CONNECTIONS);
+	uint32_t all[T_MAXS] = { 0 };
+	t.in.limit_conns = all;
+	t.maxc[0] = t.maxc[1] = 2;
+	all[0] = 2;                        /* server 0 full elsewhere, idle here */
+	t.conns[1] = 5;                    /* server 1 loaded here, free overall */
+	for (uint32_t k = 0; k < 10; k++)
+		cr_assert_eq(sl_lb_pick(t.p, t.st, &t.in), 1);
+	all[1] = 2;
+	cr_assert_eq(sl_lb_pick(t.p, t.st, &t.in), -ENOENT);
+	all[0] = 1;
+	cr_assert_eq(sl_lb_pick(t.p, t.st, &t.in), 0);
+	t_close(&t);
+}
