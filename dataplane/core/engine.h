@@ -42,6 +42,7 @@ struct sl_port {
 	/* checksum offloads the device offers and the port enabled: TX fills
 	 * IPv4 and TCP checksums, RX reports TCP checksums it verified */
 	bool tx_csum, rx_csum;
+	uint16_t rx_ring, tx_ring;   /* descriptors per queue in use */
 };
 
 /* Counters of one worker. Plain uint64: only the owner writes, readers sum

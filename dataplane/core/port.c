@@ -11,7 +11,10 @@
 
 #include "engine.h"
 
-#define RX_DESC 1024
+/* 4096 receive descriptors: with 1024 an AF_XDP ring overflowed at 8 bulk
+ * streams while the worker was busy relaying (docs/benchmarks.md); the ring's
+ * mbufs come out of the worker's pool, which is sized with this in mind. */
+#define RX_DESC 4096
 #define TX_DESC 1024
 
 static uint16_t clamp_queues(uint16_t dev_max, unsigned workers)
@@ -26,7 +29,7 @@ static int port_init(struct sl_engine *e, unsigned idx, char *err, size_t errlen
 	struct sl_port *p = &e->ports[idx];
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
-	uint16_t pid;
+	uint16_t pid, nb_rxd, nb_txd;
 	int rc;
 
 	if (rte_eth_dev_get_port_by_name(p->conf.dev, &pid)) {
@@ -75,10 +78,20 @@ static int port_init(struct sl_engine *e, unsigned idx, char *err, size_t errlen
 		snprintf(err, errlen, "port %s: mtu %u: %s", p->conf.name, p->conf.mtu, strerror(-rc));
 		return rc;
 	}
+	nb_rxd = p->conf.rx_ring ? p->conf.rx_ring : RX_DESC;
+	nb_txd = p->conf.tx_ring ? p->conf.tx_ring : TX_DESC;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
+	if (rc) {
+		snprintf(err, errlen, "port %s: ring sizes %u/%u: %s", p->conf.name, nb_rxd, nb_txd,
+			 strerror(-rc));
+		return rc;
+	}
+	p->rx_ring = nb_rxd;
+	p->tx_ring = nb_txd;
 	for (uint16_t q = 0; q < p->n_rxq; q++) {
 		unsigned w = q % e->n_workers;
 
-		rc = rte_eth_rx_queue_setup(pid, q, RX_DESC, (unsigned)rte_eth_dev_socket_id(pid), NULL,
+		rc = rte_eth_rx_queue_setup(pid, q, nb_rxd, (unsigned)rte_eth_dev_socket_id(pid), NULL,
 					    e->pools[w]);
 		if (rc) {
 			snprintf(err, errlen, "port %s: rx queue %u: %s", p->conf.name, q, strerror(-rc));
@@ -87,7 +100,7 @@ static int port_init(struct sl_engine *e, unsigned idx, char *err, size_t errlen
 		e->w[w]->has_rxq[idx][q] = true;
 	}
 	for (uint16_t q = 0; q < p->n_txq; q++) {
-		rc = rte_eth_tx_queue_setup(pid, q, TX_DESC, (unsigned)rte_eth_dev_socket_id(pid), NULL);
+		rc = rte_eth_tx_queue_setup(pid, q, nb_txd, (unsigned)rte_eth_dev_socket_id(pid), NULL);
 		if (rc) {
 			snprintf(err, errlen, "port %s: tx queue %u: %s", p->conf.name, q, strerror(-rc));
 			return rc;

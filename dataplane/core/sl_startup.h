@@ -32,6 +32,7 @@ struct sl_port_conf {
 	uint16_t mtu;
 	uint16_t vlan;          /* 0 = untagged */
 	bool no_csum_offload;   /* "csum-offload off": checksums in software even if the device offers them */
+	uint16_t rx_ring, tx_ring; /* descriptors per queue, 0 = default; adjusted to the device's limits */
 	struct sl_impair_conf impair[2]; /* by enum sl_dir */
 };
 

@@ -139,6 +139,13 @@ static int parse_port(struct pctx *c, struct sl_startup *su, char **t, int n)
 			if (strcmp(val, "on") && strcmp(val, "off"))
 				return fail(c, "csum-offload", "'%s' is not on or off", val);
 			p->no_csum_offload = !strcmp(val, "off");
+		} else if (!strcmp(k, "rx-ring") || !strcmp(k, "tx-ring")) {
+			if (parse_u32(val, 16384, &v) || v < 64 || (v & (v - 1)))
+				return fail(c, k, "'%s' is not a power of two 64-16384", val);
+			if (k[0] == 'r')
+				p->rx_ring = (uint16_t)v;
+			else
+				p->tx_ring = (uint16_t)v;
 		} else if (!strcmp(k, "vlan")) {
 			if (parse_u32(val, 4094, &v) || v < 1)
 				return fail(c, "vlan", "'%s' is not 1-4094", val);

@@ -106,6 +106,8 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 		rte_tel_data_add_dict_int(c, "tx_queues", p->n_txq);
 		rte_tel_data_add_dict_int(c, "tx_csum_offload", p->tx_csum);
 		rte_tel_data_add_dict_int(c, "rx_csum_offload", p->rx_csum);
+		rte_tel_data_add_dict_int(c, "rx_ring", p->rx_ring);
+		rte_tel_data_add_dict_int(c, "tx_ring", p->tx_ring);
 		if (!rte_eth_stats_get(p->port_id, &es)) {
 			rte_tel_data_add_dict_u64(c, "ipackets", es.ipackets);
 			rte_tel_data_add_dict_u64(c, "opackets", es.opackets);

@@ -21,7 +21,7 @@ Test(startup, testbed_file)
 	const char *text =
 		"# the test bed\n"
 		"port fe0 dev net_af_xdp0 role frontend ip 198.18.0.1/24\n"
-		"port be0 dev net_af_xdp1 role backend ip 198.18.1.1/24 gw 198.18.1.254 mtu 9000 vlan 7 csum-offload off\n"
+		"port be0 dev net_af_xdp1 role backend ip 198.18.1.1/24 gw 198.18.1.254 mtu 9000 vlan 7 csum-offload off rx-ring 512 tx-ring 2048\n"
 		"idle backoff off\n"
 		"impair fe0 rx seed 42 drop 0.05 dup 0.01 reorder 0.01\n"
 		"impair be0 tx seed 0x10 delay 0.5 delay-us 2000   # trailing comment\n"
@@ -44,6 +44,9 @@ Test(startup, testbed_file)
 	cr_assert_eq(su.ports[1].vlan, 7);
 	cr_assert_not(su.ports[0].no_csum_offload);
 	cr_assert(su.ports[1].no_csum_offload);
+	cr_assert_eq(su.ports[0].rx_ring, 0);
+	cr_assert_eq(su.ports[1].rx_ring, 512);
+	cr_assert_eq(su.ports[1].tx_ring, 2048);
 	cr_assert_eq(su.arp_ttl_s, 30);
 	cr_assert_not(su.idle_backoff);
 	cr_assert(su.ports[0].impair[SL_DIR_RX].on);
@@ -122,6 +125,9 @@ static struct bad bads[] = {
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp rto-max-ms 10\n", "t:2: rto-max-ms:" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp window 8\n", "t:2: window: unknown tcp setting" },
 	{ "port a dev d role both ip 198.18.0.1/24 csum-offload maybe\n", "t:1: csum-offload:" },
+	{ "port a dev d role both ip 198.18.0.1/24 rx-ring 1000\n", "t:1: rx-ring:" },
+	{ "port a dev d role both ip 198.18.0.1/24 tx-ring 32\n", "t:1: tx-ring:" },
+	{ "port a dev d role both ip 198.18.0.1/24 rx-ring 32768\n", "t:1: rx-ring:" },
 	{ "port a dev d role both ip 198.18.0.1/24\narp ttl-s 0\n", "t:2: ttl-s:" },
 	{ "port a dev d role both ip 198.18.0.1/24\narp ttl 5\n", "t:2: arp: expected" },
 	{ "port a dev d role both ip 198.18.0.1/24\nport b dev d role both ip 198.18.1.1/24\n"
