@@ -126,6 +126,10 @@ struct sl_engine {
 	uint64_t tsc_hz;
 	uint64_t start_tsc;
 	uint64_t wall_base_us;       /* wall clock at start_tsc */
+	uint64_t boot_base_us;       /* CLOCK_BOOTTIME at start_tsc: TCP clock base */
+	/* TCP ISN/cookie/timestamp secret, kept in the state dir so ISNs and
+	 * timestamps continue across restarts (docs/tcp.md); all zero = none */
+	uint8_t tcp_secret[32];
 };
 
 extern struct sl_engine sl_eng;

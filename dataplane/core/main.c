@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <arpa/inet.h>
@@ -428,6 +429,40 @@ static int write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -EIO;
 }
 
+/* The TCP secret (RFC 6528 ISNs, SYN cookies, timestamp offsets) lives in
+ * the state dir, readable by root only: with it and a boot-time clock, a
+ * restarted engine's ISNs and timestamps carry on from the last run's, so
+ * servers still holding its 4-tuples in TIME_WAIT accept the new SYNs.
+ * Without a usable state dir each start draws a fresh one. */
+static int tcp_secret_load(const char *state, uint8_t secret[32])
+{
+	char path[512], tmp[520];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tcp-secret", state);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, secret, 32);
+
+		close(fd);
+		if (n == 32)
+			return 0;
+	}
+	if (getrandom(secret, 32, 0) != 32)
+		return -EIO;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, secret, 32) != 32 || fsync(fd)) {
+		close(fd);
+		unlink(tmp);
+		return -EIO;
+	}
+	close(fd);
+	return rename(tmp, path) ? -errno : 0;
+}
+
 static int mkdir_parent(const char *path)
 {
 	char dir[512];
@@ -583,7 +618,14 @@ int main(int argc, char **argv)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		sl_eng.wall_base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		sl_eng.boot_base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 	}
+	mkdir(state, 0700);
+	rc = tcp_secret_load(state, sl_eng.tcp_secret);
+	if (rc)
+		fprintf(stderr, "sluice: warning: %s/tcp-secret: %s; TCP ISNs restart from a new secret\n",
+			state, strerror(-rc));
 	if ((rc = workers_init(err, sizeof(err))) || (rc = sl_ports_init(&sl_eng, err, sizeof(err)))) {
 		fprintf(stderr, "sluice: %s\n", err);
 		sl_ports_stop(&sl_eng);

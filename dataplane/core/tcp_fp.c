@@ -1338,10 +1338,15 @@ int sl_tcp_worker_init(struct sl_worker *w)
 		conf.data_retries = (uint8_t)su->tcp_data_retries;
 	if (su->tcp_rto_max_ms)
 		conf.rto_max_ms = su->tcp_rto_max_ms;
-	/* RFC 6528 ISNs and SYN cookies need a secret an attacker cannot guess */
-	if (getrandom(conf.secret, sizeof(conf.secret), 0) != (ssize_t)sizeof(conf.secret))
+	/* RFC 6528 ISNs and SYN cookies need a secret an attacker cannot guess;
+	 * the engine's persisted one (main.c) and a seed that only depends on the
+	 * worker make a restart continue the last run's ISN and timestamp clocks */
+	memcpy(conf.secret, sl_eng.tcp_secret, sizeof(conf.secret));
+	if (!memcmp(conf.secret, (const uint8_t[32]){ 0 }, sizeof(conf.secret)) &&
+	    getrandom(conf.secret, sizeof(conf.secret), 0) != (ssize_t)sizeof(conf.secret))
 		return -EIO;
-	conf.seed = rte_rdtsc() ^ ((uint64_t)w->id << 56);
+	conf.seed = 0x736c75696365ull ^ ((uint64_t)w->id << 56);
+	conf.clock_base_us = sl_eng.boot_base_us;
 	conf.buf_ops = &mbuf_ops;
 	conf.tx = tcp_tx;
 	conf.tx_arg = w;

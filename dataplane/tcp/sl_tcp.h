@@ -142,6 +142,12 @@ struct sl_tcp_conf {
 	/* 32 bytes of secret for ISNs / cookies / hash; zero = derive from seed */
 	uint8_t secret[32];
 	uint64_t seed;
+	/* Added to the stack's clock for ISNs and timestamps only. With the same
+	 * secret and seed, a base from a clock that outlives the process (boot
+	 * time) keeps both increasing across restarts, so a restarted engine's
+	 * SYN on a 4-tuple a peer still holds in TIME_WAIT is accepted as new
+	 * (RFC 6191) instead of meeting the old connection's ACK. Default 0. */
+	uint64_t clock_base_us;
 
 	const struct sl_buf_ops *buf_ops;
 	void *buf_ctx;

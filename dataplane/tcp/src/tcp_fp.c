@@ -242,7 +242,8 @@ static uint64_t tuple_hash(const uint64_t key[2], uint32_t lip, uint16_t lport, 
 /* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock. */
 static uint32_t isn_gen(struct sl_tcp_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
 {
-	return (uint32_t)tuple_hash(st->key_isn, lip, lport, rip, rport, 0, 0) + (uint32_t)(st->now_us / 4);
+	return (uint32_t)tuple_hash(st->key_isn, lip, lport, rip, rport, 0, 0) +
+	       (uint32_t)((st->conf.clock_base_us + st->now_us) / 4);
 }
 
 /* RFC 7323 5.4: per-connection random timestamp offset, derivable from the
@@ -254,7 +255,7 @@ static uint32_t ts_off_gen(struct sl_tcp_stack *st, uint32_t lip, uint16_t lport
 
 static inline uint32_t ts_clock(const struct sl_tcp_stack *st, uint32_t off)
 {
-	return (uint32_t)(st->now_us / US_PER_MS) + off;
+	return (uint32_t)((st->conf.clock_base_us + st->now_us) / US_PER_MS) + off;
 }
 
 /* --------------------------------------------------------------- emission */

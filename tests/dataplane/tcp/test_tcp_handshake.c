@@ -220,3 +220,26 @@ Test(handshake, max_conns_refused_counter)
 		       "+1 < R seq=1 sport=1002\n"
 		       "+1 expect conns 0\n");
 }
+
+/* A restarted engine keeps its secret and adds a boot-time clock base: the
+ * same 4-tuple's ISN and timestamp continue from the earlier run's instead
+ * of starting anywhere, so a peer's TIME_WAIT entry accepts the new SYN. */
+static struct pd Q;
+static void base_10s(struct sl_tcp_conf *c) { c->clock_base_us = 10ull * 1000000; }
+
+Test(handshake, clock_base_moves_isn_and_ts_forward)
+{
+	pd_init(&P, NULL);
+	pd_init(&Q, base_10s);
+	pd_run(&P, "0 app connect\n");
+	pd_run(&Q, "0 app connect\n");
+	struct cap *a = pd_pop(&P), *b = pd_pop(&Q);
+	cr_assert(a && b);
+	cr_assert_eq(a->parsed.flags & SL_TCP_SYN, SL_TCP_SYN);
+	cr_assert_eq(P.lport, Q.lport, "same seed and secret: same first port");
+	cr_assert_eq(b->parsed.seq - a->parsed.seq, 10u * 1000000 / 4, "ISN clock is 4 us");
+	cr_assert(a->parsed.opts.has_ts && b->parsed.opts.has_ts);
+	cr_assert_eq(b->parsed.opts.ts_val - a->parsed.opts.ts_val, 10000u, "TS clock is 1 ms");
+	pd_fini(&P);
+	pd_fini(&Q);
+}
