@@ -463,6 +463,69 @@ static int tcp_secret_load(const char *state, uint8_t secret[32])
 	return rename(tmp, path) ? -errno : 0;
 }
 
+/* DPDK 22.11's AF_XDP PMD registers a worker pool as one UMEM from the
+ * pool's first memory chunk for populated_size x object size bytes. A pool
+ * on 2 MiB pages keeps objects from straddling page boundaries, so the
+ * padding at each page end pushes the last objects past that length: the
+ * kernel rejects them as invalid descriptors (XDP_STATISTICS
+ * tx_invalid_descs), silently, and never completes them. A frame sent from
+ * one is lost, and every retransmission drawn from the same stretch of the
+ * pool is lost too: seconds-long transmit stalls on both ports. Those few
+ * mbufs are taken out of the pool for good before any port uses it. */
+struct umem_range {
+	uintptr_t base;
+	uint64_t size;
+	size_t hdr, obj;
+	unsigned outside;
+};
+
+static void umem_count_cb(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
+{
+	struct umem_range *r = arg;
+	uintptr_t a = (uintptr_t)obj - r->hdr;
+
+	(void)mp;
+	(void)idx;
+	if (a < r->base || a - r->base + r->obj > r->size)
+		r->outside++;
+}
+
+static int quarantine_outside_umem(struct rte_mempool *mp, unsigned *kept)
+{
+	struct rte_mempool_memhdr *mh = STAILQ_FIRST(&mp->mem_list);
+	struct umem_range r;
+	void **all;
+	unsigned n = 0, k = 0;
+
+	*kept = 0;
+	if (!mh)
+		return 0;
+	r.base = (uintptr_t)mh->addr & ~((uintptr_t)getpagesize() - 1);
+	r.hdr = mp->header_size;
+	r.obj = rte_mempool_calc_obj_size(mp->elt_size, mp->flags, NULL);
+	r.size = (uint64_t)mp->populated_size * r.obj + ((uintptr_t)mh->addr - r.base);
+	r.outside = 0;
+	rte_mempool_obj_iter(mp, umem_count_cb, &r);
+	if (!r.outside)
+		return 0;
+	all = malloc(sizeof(*all) * mp->populated_size);
+	if (!all)
+		return -ENOMEM;
+	while (n < mp->populated_size && !rte_mempool_get(mp, &all[n]))
+		n++;
+	for (unsigned i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)all[i] - r.hdr;
+
+		if (a < r.base || a - r.base + r.obj > r.size)
+			k++;            /* never put back: held for the process's life */
+		else
+			rte_mempool_put(mp, all[i]);
+	}
+	free(all);
+	*kept = k;
+	return 0;
+}
+
 static int mkdir_parent(const char *path)
 {
 	char dir[512];
@@ -501,6 +564,18 @@ static int workers_init(char *err, size_t errlen)
 			snprintf(err, errlen, "worker %u: out of hugepage memory (%s): reserve more 2 MiB pages",
 				 id, rte_strerror(rte_errno));
 			return -ENOMEM;
+		}
+		{
+			unsigned kept;
+
+			if (quarantine_outside_umem(sl_eng.pools[id], &kept)) {
+				snprintf(err, errlen, "worker %u: out of memory", id);
+				return -ENOMEM;
+			}
+			if (kept)
+				fprintf(stderr, "sluice: worker %u: %u of %u mbufs lie past the AF_XDP UMEM "
+					"length (page padding); kept out of use\n", id, kept,
+					sl_eng.pools[id]->populated_size);
 		}
 		w->dns_stats = calloc(SL_MAX_VS, sizeof(*w->dns_stats));
 		w->member_answers = calloc(SL_MAX_HEALTH, sizeof(*w->member_answers));

@@ -25,6 +25,22 @@ bulk() { # name loss
 		not_ok "$name: 100 MB each way over 20 connections, sha256 equal" "$out" \
 			"$("$TELEMETRY" /sluice/tcp | tr -d '\n ' | cut -c1-600)"
 	fi
+	# 200 MB cycle every mbuf of the worker's pool through both AF_XDP
+	# sockets: none may be refused by the kernel as outside the UMEM (the
+	# pool's page padding, main.c), which loses frames silently.
+	if [ "$loss" = 0 ] && [ "$(engine_pmd)" = af_xdp ]; then
+		local xsk
+		xsk=$("$TELEMETRY" /sluice/xsk | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+print(len(d), sum(v["tx_invalid_descs"] + v["rx_invalid_descs"] for v in d.values()))')
+		if [ "${xsk% *}" -ge 2 ] && [ "${xsk#* }" = 0 ]; then
+			ok "$name: no descriptor refused by the kernel on ${xsk% *} AF_XDP sockets (/sluice/xsk)"
+		else
+			not_ok "$name: no AF_XDP descriptor refused by the kernel" "sockets, invalid descriptors: $xsk" \
+				"$("$TELEMETRY" /sluice/xsk | tr -d '\n ')"
+		fi
+	fi
 	engine_stop
 }
 
