@@ -158,10 +158,14 @@ struct sl_tcp_engine_stats {
 		idle_closed;
 	uint64_t proxy_accepted, proxy_connect_fail, proxy_no_server, proxy_bytes_c2s, proxy_bytes_s2c;
 	uint64_t mem_per_conn, mem_blocks;
+	uint64_t mem_pressure, mem_pressure_events; /* now (workers in it), times entered */
 };
 int sl_tcp_worker_init(struct sl_worker *w);
 void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl_pkt *p, bool owned);
 void sl_tcp_worker_tick(struct sl_worker *w, uint64_t now);
+/* around one poll of the ports and hand-off rings: ACKs owed for the
+ * received segments go once per connection at the end (sl_tcp_batch_*) */
+void sl_tcp_worker_batch(struct sl_worker *w, bool begin);
 void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *out);
 unsigned sl_tcp_worker_conns(const struct sl_worker *w, void (*fn)(void *, const char *), void *arg,
 			     unsigned max);

@@ -207,7 +207,7 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 	X(oow_acks_limited) X(syn_in) X(syn_drops) X(syncookies_sent) X(syncookies_ok) \
 	X(syncookies_bad) X(mss_floored) X(mss_refused) X(tw_entered) X(tw_overflow) X(tw_reuse) \
 	X(tw_expired) X(delayed_acks) X(quick_acks) X(zwin_probes) X(keepalive_probes) \
-	X(keepalive_timeouts) X(tlp_probes) X(snd_no_block) X(ooo_no_block)
+	X(keepalive_timeouts) X(tlp_probes) X(snd_no_block) X(ooo_no_block) X(mem_drops)
 
 void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 			void (*fn)(void *, const char *, uint64_t), void *arg)
@@ -231,6 +231,8 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 		sum.dns_tcp_dropped += t.dns_tcp_dropped;
 		sum.echo_overflow += t.echo_overflow;
 		sum.idle_closed += t.idle_closed;
+		sum.mem_pressure += t.mem_pressure;
+		sum.mem_pressure_events += t.mem_pressure_events;
 		sum.proxy_accepted += t.proxy_accepted;
 		sum.proxy_connect_fail += t.proxy_connect_fail;
 		sum.proxy_no_server += t.proxy_no_server;
@@ -251,6 +253,8 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 	fn(arg, "dns_tcp_dropped", sum.dns_tcp_dropped);
 	fn(arg, "echo_overflow", sum.echo_overflow);
 	fn(arg, "idle_closed", sum.idle_closed);
+	fn(arg, "mem_pressure", sum.mem_pressure);
+	fn(arg, "mem_pressure_events", sum.mem_pressure_events);
 	fn(arg, "proxy_accepted", sum.proxy_accepted);
 	fn(arg, "proxy_connect_fail", sum.proxy_connect_fail);
 	fn(arg, "proxy_no_server", sum.proxy_no_server);

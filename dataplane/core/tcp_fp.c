@@ -31,6 +31,12 @@
 
 enum tapp_kind { TAPP_NONE, TAPP_ECHO, TAPP_SINK, TAPP_SOURCE, TAPP_DNS, TAPP_PROXY };
 
+/* A proxied stream's in-flight data toward one side is bounded by that
+ * side's send buffer; 256 KiB at the bed's ~1.5 ms loaded RTT held one
+ * stream to ~1.1 Gbit/s. 1 MiB needs sndq_max >= 1 MiB / MSS entries. The
+ * receive side stays at 256 KiB: what waits to be relayed (ECHO_PEND). */
+#define PROXY_SNDBUF (1u << 20)
+#define PROXY_RCVBUF (256u << 10)
 #define PROXY_CONNECT_TRIES 3    /* a failed server connect moves on to another server */
 #define PROXY_CONNECT_TIMEOUT_US (3ull * 1000000)
 #define PROXY_IDLE_DEFAULT_S 600
@@ -105,6 +111,8 @@ struct srv_ctr {
 
 struct sl_tcp_worker {
 	struct sl_tcp_stack *st;
+	bool mem_pressure;
+	uint64_t mem_pressure_events;
 	size_t conn_mem, block_mem;
 	struct tapp *apps, *free_apps;
 	struct echo_state *echos, *free_echo;
@@ -814,6 +822,7 @@ static int proxy_connect(struct tapp *a, struct tapp *b)
 			a->pool_slot = g->pools[x.pool_idx].slot;
 			a->grace_min = g->pools[x.pool_idx].graceful_timeout;
 			sl_tcp_set_manual_window(b->c, true);
+			sl_tcp_set_bufs(b->c, PROXY_SNDBUF, PROXY_RCVBUF);
 			return 0;
 		}
 		/* no TCB or source port here: not the server's fault */
@@ -1123,6 +1132,7 @@ static int proxy_accept(struct sl_worker *w, struct tapp *a)
 		t->px_list->prev_px = a;
 	t->px_list = a;
 	sl_tcp_set_manual_window(a->c, true);
+	sl_tcp_set_bufs(a->c, PROXY_SNDBUF, PROXY_RCVBUF);
 	return 0;
 }
 
@@ -1282,10 +1292,32 @@ void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl
 	rte_pktmbuf_free(m);
 }
 
+void sl_tcp_worker_batch(struct sl_worker *w, bool begin)
+{
+	if (begin)
+		sl_tcp_batch_begin(w->tcp->st);
+	else
+		sl_tcp_batch_end(w->tcp->st);
+}
+
 void sl_tcp_worker_tick(struct sl_worker *w, uint64_t now)
 {
 	struct sl_tcp_worker *t = w->tcp;
+	unsigned avail = rte_mempool_avail_count(w->pool);
 
+	/* Memory pressure with hysteresis: under 1/8 of the pool free, TCP data
+	 * is dropped (ACKs still taken) until 1/4 is free again, so queued data
+	 * can never take the last buffers the receive rings need for the ACKs
+	 * that free it (sl_tcp_set_mem_pressure). Checked once a millisecond:
+	 * the count walks every lcore's cache. */
+	if (!t->mem_pressure && avail < w->pool->size / 8) {
+		t->mem_pressure = true;
+		t->mem_pressure_events++;
+		sl_tcp_set_mem_pressure(t->st, true);
+	} else if (t->mem_pressure && avail > w->pool->size / 4) {
+		t->mem_pressure = false;
+		sl_tcp_set_mem_pressure(t->st, false);
+	}
 	sl_tcp_tick(t->st, now);
 	if (now < t->next_idle_scan)
 		return;
@@ -1333,6 +1365,11 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	conf.max_tw = n;
 	conf.mtu = mtu;
 	conf.syncookie_threshold = su->tcp_syncookie_threshold;
+	/* 1024 send-queue entries per connection (the proxy's 1 MiB send
+	 * buffer); a block of them is 16 KiB, held only while data is queued,
+	 * so the pool is capped: 8192 connections of a worker sending at once */
+	conf.sndq_max = 1024;
+	conf.sndq_blocks = n / 4 < 64 ? 64 : n / 4 > 8192 ? 8192 : n / 4;
 	conf.max_listeners = MAX_LISTEN;
 	if (su->tcp_data_retries)
 		conf.data_retries = (uint8_t)su->tcp_data_retries;
@@ -1444,6 +1481,8 @@ void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *
 	out->dns_tcp_dropped = t->dns_tcp_dropped;
 	out->echo_overflow = t->echo_overflow;
 	out->idle_closed = t->idle_closed;
+	out->mem_pressure = t->mem_pressure;
+	out->mem_pressure_events = t->mem_pressure_events;
 	out->mem_per_conn = t->conn_mem + sizeof(struct tapp);
 	out->mem_blocks = t->block_mem;
 	out->proxy_accepted = t->proxy_accepted;

@@ -909,8 +909,10 @@ int sl_worker_main(void *arg)
 			sl_worker_garp(w, first);
 			first = false;
 		}
+		sl_tcp_worker_batch(w, true);
 		work = poll_ports(w);
 		work += poll_handoff(w);
+		sl_tcp_worker_batch(w, false);
 		now = sl_now_us();
 		if (unlikely(w->delay_n))
 			delay_release(w, now);

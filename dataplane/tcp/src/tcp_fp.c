@@ -371,6 +371,7 @@ static void delack_clear(struct sl_tcp_conn *c)
 {
 	c->delack_segs = 0;
 	c->ack_now = false;
+	c->ack_deferred = false;
 	c->t_delack = 0;
 }
 
@@ -968,6 +969,48 @@ ack:
 }
 
 /* --------------------------------------------------------------- receiving */
+/* Holds the every-second-segment ACK to the end of the receive batch.
+ * False outside a batch or when the batch's list is full: ACK now. */
+static bool ack_defer(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->st;
+
+	if (!st->batching)
+		return false;
+	if (c->ack_deferred)
+		return true;
+	if (st->n_ack_defer == SL_TCP_ACK_DEFER)
+		return false;
+	c->ack_deferred = true;
+	st->ack_defer[st->n_ack_defer++] = (uint32_t)(c - st->conns);
+	return true;
+}
+
+void sl_tcp_set_mem_pressure(struct sl_tcp_stack *st, bool on)
+{
+	st->mem_pressure = on;
+}
+
+void sl_tcp_batch_begin(struct sl_tcp_stack *st)
+{
+	st->batching = true;
+}
+
+void sl_tcp_batch_end(struct sl_tcp_stack *st)
+{
+	st->batching = false;
+	for (unsigned i = 0; i < st->n_ack_defer; i++) {
+		struct sl_tcp_conn *c = &st->conns[st->ack_defer[i]];
+
+		/* sent meanwhile with data (delack_clear), or closed and freed */
+		if (!c->in_use || !c->ack_deferred || c->state == SL_TCP_CLOSED)
+			continue;
+		c->ack_deferred = false;
+		send_ack(c);
+	}
+	st->n_ack_defer = 0;
+}
+
 static void deliver(struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len)
 {
 	c->rcv_nxt += len;
@@ -1554,6 +1597,11 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 		st->cnt.rcv_wnd_drops++;
 		c->ack_now = true;
 	}
+	if (__builtin_expect(st->mem_pressure, 0) && plen) {
+		plen = 0;
+		fl &= (uint8_t)~SL_TCP_FIN;
+		st->cnt.mem_drops++;
+	}
 
 	/* SYN in a synchronized state (RFC 5961 4.2) */
 	if (fl & SL_TCP_SYN) {
@@ -1638,9 +1686,11 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 			}
 			if (c->state == SL_TCP_CLOSED)
 				return;
-			c->delack_segs++;
+			if (c->delack_segs < UINT8_MAX)
+				c->delack_segs++;
 			if (c->delack_segs >= 2) {
-				c->ack_now = true;
+				if (!ack_defer(c))
+					c->ack_now = true;
 			} else if ((fl & SL_TCP_PSH) && idle) {
 				st->cnt.quick_acks++;
 				c->ack_now = true;
@@ -2344,9 +2394,14 @@ void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes)
 	c->rcv_unconsumed = bytes > c->rcv_unconsumed ? 0 : c->rcv_unconsumed - bytes;
 	if (!synchronized(c->state) || c->rcv_fin)
 		return;
-	/* window update once the opening is worth it (RFC 9293 3.8.6.2.2) */
+	/* A window update of its own only when the opening is worth it (RFC
+	 * 9293 3.8.6.2.2) and the window the peer has is down to half or less
+	 * (as Linux's tcp_cleanup_rbuf): a relay consumes every segment as it
+	 * arrives, and an update per segment would double the ACKs. A wider
+	 * window rides on the next ACK; in a receive batch the update waits
+	 * for the batch's end like that ACK. */
 	uint32_t thresh = MIN(c->rcvbuf / 2, (uint32_t)c->mss);
-	if (rcv_space(c) >= cur + thresh) {
+	if (rcv_space(c) >= cur + thresh && cur <= c->rcvbuf / 2 && !ack_defer(c)) {
 		c->busy++;
 		send_ack(c);
 		c->busy--;

@@ -119,6 +119,7 @@ struct sl_tcp_conn {
 	bool tlp_armed : 1;       /* t_rtx is a probe timeout, not the RTO */
 	bool rcv_fin_pending : 1;
 	bool in_wq : 1;           /* waiting for a send block */
+	bool ack_deferred : 1;    /* owes an ACK at the end of the receive batch */
 };
 
 struct sl_tcp_tw {
@@ -148,6 +149,7 @@ struct flow_ent {
 	uint32_t ref; /* FLOW_EMPTY, conn index, or FLOW_TW | tw index */
 };
 #define FLOW_EMPTY 0xffffffffu
+#define SL_TCP_ACK_DEFER 128 /* connections per receive batch; more ACK at once */
 #define WQ_NONE 0xffffffffu /* end of the send-block wait FIFO */
 #define FLOW_TW 0x80000000u
 
@@ -167,6 +169,11 @@ struct sl_tcp_stack {
 	/* FIFO of connections waiting for a send block (conn indices) */
 	uint32_t wq_head, wq_tail, wq_len;
 	bool waking;
+	/* receive batch: connections owing an ACK at sl_tcp_batch_end */
+	bool batching;
+	bool mem_pressure;
+	uint16_t n_ack_defer;
+	uint32_t ack_defer[SL_TCP_ACK_DEFER];
 	uint32_t *conn_free;
 	uint32_t n_free, n_active, half_open;
 

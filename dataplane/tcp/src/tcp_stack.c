@@ -57,6 +57,7 @@ const char *const sl_tcp_counter_names[] = {
 	"tlp_probes",
 	"snd_no_block",
 	"ooo_no_block",
+	"mem_drops",
 };
 _Static_assert(sizeof(sl_tcp_counter_names) / sizeof(sl_tcp_counter_names[0]) == SL_TCP_N_COUNTERS,
 	       "sl_tcp_counter_names out of step with struct sl_tcp_counters");

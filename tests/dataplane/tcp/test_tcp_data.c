@@ -380,3 +380,56 @@ Test(data, sack_dupacks_with_changing_window)
 		  "+0 expect counter dupacks_in 3\n"
 		  "+10 < . seq=1 ack=14481 win=1004 ts=130:$\n");
 }
+
+/* A receive batch holds the every-second-segment ACK to its end: one ACK
+ * for four segments, none in between; outside a batch, every second. A
+ * segment out of order inside a batch still gets its duplicate ACK at once. */
+Test(data, batch_holds_ack_to_end)
+{
+	pd_init(&P, NULL);
+	pd_run(&P, PRELUDE);
+	sl_tcp_batch_begin(P.st);
+	/* the runner fails a "<" line if anything was emitted before it */
+	pd_run(&P, "20 < . seq=1 ack=1 len=1448 win=1000 ts=120:$\n"
+		   "+0 < . seq=1449 ack=1 len=1448 win=1000 ts=120:$\n"
+		   "+0 < . seq=2897 ack=1 len=1448 win=1000 ts=120:$\n"
+		   "+0 < . seq=4345 ack=1 len=1448 win=1000 ts=120:$\n"
+		   "20 expect rcvd 5792\n");
+	cr_assert_null(pd_pop(&P), "no ACK before the batch ends");
+	sl_tcp_batch_end(P.st);
+	pd_run(&P, "20 > . ack=5793\n"
+		   /* outside a batch: every second segment at once */
+		   "30 < . seq=5793 ack=1 len=1448 win=1000 ts=130:$\n"
+		   "+0 < . seq=7241 ack=1 len=1448 win=1000 ts=130:$\n"
+		   "+0 > . ack=8689\n");
+	sl_tcp_batch_begin(P.st);
+	pd_run(&P, "40 < . seq=8689 ack=1 len=1448 win=1000 ts=140:$\n"
+		   "+0 < . seq=10137 ack=1 len=1448 win=1000 ts=140:$\n"
+		   /* a hole: the duplicate ACK with SACK is not held */
+		   "+0 < . seq=13033 ack=1 len=1448 win=1000 ts=140:$\n"
+		   "+0 > . ack=11585 sack=13033:14481\n");
+	sl_tcp_batch_end(P.st);
+	cr_assert_null(pd_pop(&P), "the duplicate ACK already covered the held one");
+	pd_fini(&P);
+}
+
+/* Under memory pressure a segment's ACK still counts but its data is
+ * dropped (mem_drops) and not acknowledged; the peer's retransmission is
+ * taken once the pressure is gone. */
+Test(data, mem_pressure_takes_ack_drops_data)
+{
+	pd_init(&P, NULL);
+	pd_run(&P, PRELUDE "+0 app send 1000\n"
+			   "+0 > P. seq=1 ack=1 len=1000\n");
+	sl_tcp_set_mem_pressure(P.st, true);
+	pd_run(&P, "20 < P. seq=1 ack=1001 len=500 win=1000 ts=120:$\n"
+		   "20 expect rcvd 0\n"
+		   "20 expect counter mem_drops 1\n"
+		   /* our 1000 bytes were acknowledged: no retransmission at RTO */
+		   "400 expect counter retrans_segs 0\n");
+	sl_tcp_set_mem_pressure(P.st, false);
+	pd_run(&P, "500 < P. seq=1 ack=1001 len=500 win=1000 ts=130:$\n"
+		   "500 > . seq=1001 ack=501\n"
+		   "500 expect rcvd 500\n");
+	pd_fini(&P);
+}
