@@ -24,7 +24,9 @@
 #include "sl_lb.h"
 #include "sl_tcp.h"
 
-#define ECHO_PEND 256            /* received segments waiting for send space */
+/* received segments waiting for send space: must cover the largest receive
+ * window of a relaying connection (PROXY_RCVBUF / MSS) */
+#define ECHO_PEND 1024
 #define DNS_TCP_MAX 1024         /* largest query accepted over TCP */
 #define DNS_TCP_IDLE_US (10ull * 1000000)
 #define MAX_LISTEN 256
@@ -34,9 +36,10 @@ enum tapp_kind { TAPP_NONE, TAPP_ECHO, TAPP_SINK, TAPP_SOURCE, TAPP_DNS, TAPP_PR
 /* A proxied stream's in-flight data toward one side is bounded by that
  * side's send buffer; 256 KiB at the bed's ~1.5 ms loaded RTT held one
  * stream to ~1.1 Gbit/s. 1 MiB needs sndq_max >= 1 MiB / MSS entries. The
- * receive side stays at 256 KiB: what waits to be relayed (ECHO_PEND). */
+ * receive window bounds the sender's flight toward us the same way; what it
+ * lets in waits in ECHO_PEND until relayed. */
 #define PROXY_SNDBUF (1u << 20)
-#define PROXY_RCVBUF (256u << 10)
+#define PROXY_RCVBUF (1u << 20)
 #define PROXY_CONNECT_TRIES 3    /* a failed server connect moves on to another server */
 #define PROXY_CONNECT_TIMEOUT_US (3ull * 1000000)
 #define PROXY_IDLE_DEFAULT_S 600
@@ -1369,6 +1372,7 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	 * buffer); a block of them is 16 KiB, held only while data is queued,
 	 * so the pool is capped: 8192 connections of a worker sending at once */
 	conf.sndq_max = 1024;
+	conf.rcvbuf_max = PROXY_RCVBUF;
 	conf.sndq_blocks = n / 4 < 64 ? 64 : n / 4 > 8192 ? 8192 : n / 4;
 	conf.max_listeners = MAX_LISTEN;
 	if (su->tcp_data_retries)

@@ -109,6 +109,10 @@ struct sl_tcp_conf {
 	uint16_t min_snd_mss;    /* peer MSS below this is floored up (default 536) */
 	uint16_t refuse_mss;     /* peer MSS below this refuses the SYN (default 64) */
 	uint32_t sndbuf, rcvbuf; /* per-connection limits in bytes (default 256 KiB) */
+	/* Largest rcvbuf sl_tcp_set_bufs may give a connection: sizes the window
+	 * scale we offer (0 = rcvbuf), since a window can only grow as far as
+	 * the scale agreed in the handshake allows. */
+	uint32_t rcvbuf_max;
 	/* per-connection buffer references: queued for sending / held out of
 	 * order (default 256 each, 4..4096). They live in blocks of sndq_max /
 	 * ooo_max entries (16 / 24 bytes each) that a connection takes from a

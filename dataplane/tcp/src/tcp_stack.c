@@ -246,7 +246,8 @@ struct sl_tcp_stack *sl_tcp_stack_create(const struct sl_tcp_conf *conf, uint64_
 	uint32_t mss = (uint32_t)conf->mtu - 40;
 	st->our_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
 	uint8_t ws = 0;
-	while (ws < 14 && (st->conf.rcvbuf >> ws) > 65535)
+	uint32_t wmax = st->conf.rcvbuf_max > st->conf.rcvbuf ? st->conf.rcvbuf_max : st->conf.rcvbuf;
+	while (ws < 14 && (wmax >> ws) > 65535)
 		ws++;
 	st->our_wscale = ws;
 	st->next_eph = (uint16_t)(sl_tcp_siphash(st->key_flow, (const uint8_t *)&conf->seed, 8) %

@@ -243,3 +243,21 @@ Test(handshake, clock_base_moves_isn_and_ts_forward)
 	pd_fini(&P);
 	pd_fini(&Q);
 }
+
+/* rcvbuf_max sizes the window scale offered, so a connection whose buffer
+ * is raised later (the L4 proxy's 1 MiB) can advertise all of it. */
+static void rcvmax_1m(struct sl_tcp_conf *c) { c->rcvbuf_max = 1u << 20; }
+
+Test(handshake, rcvbuf_max_sets_window_scale)
+{
+	run(rcvmax_1m, "0 app listen\n"
+		       "0 < S seq=0 win=65535 mss=1460 sackok ts=100:0 ws=7\n"
+		       "0 > S. seq=0 ack=1 ws=5\n"
+		       "+10 < . seq=1 ack=1 win=1000 ts=110:$\n"
+		       "+0 expect event accept\n");
+	run(NULL, "0 app listen\n"
+		  "0 < S seq=0 win=65535 mss=1460 sackok ts=100:0 ws=7\n"
+		  "0 > S. seq=0 ack=1 ws=3\n"
+		  "+10 < . seq=1 ack=1 win=1000 ts=110:$\n"
+		  "+0 expect event accept\n");
+}
