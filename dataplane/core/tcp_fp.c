@@ -107,7 +107,6 @@ struct tapp {
  * generations; the main lcore reads racy snapshots for /api and /metrics. */
 struct srv_ctr {
 	uint64_t total, bytes_in, bytes_out, connect_fail, passive_out;   /* total: established */
-	uint32_t fails;              /* consecutive connect failures */
 	uint32_t out_until_ms;
 };
 
@@ -133,12 +132,11 @@ struct sl_tcp_worker {
 	uint8_t dns_resp[65535];
 	uint64_t no_ctx, dns_tcp_queries, dns_tcp_dropped, echo_overflow, idle_closed;
 	uint64_t proxy_accepted, proxy_connect_fail, proxy_no_server, proxy_bytes_c2s, proxy_bytes_s2c;
-	/* proxy, per server slot: this worker's open connections (the load least
-	 * connections compares), connect-time EWMA, passive health (nonzero =
-	 * out), counters; servers present and enabled in the generation live_gen */
-	uint32_t *srv_conns;
+	/* proxy, per server slot: connect-time EWMA, passive health (nonzero =
+	 * out), counters; servers present and enabled in the generation live_gen
+	 * (open connections are counted engine-wide: open_srv) */
 	struct sl_lb_rt *srv_rt;
-	uint8_t *srv_out, *srv_live;
+	uint8_t *srv_live;
 	struct srv_ctr *srv;
 	uint64_t live_gen;
 	uint32_t n_out, out_list[PASSIVE_OUT_MAX];
@@ -516,13 +514,22 @@ static inline uint32_t now_ms32(void)
  * shared by all workers: connection limits are global (as in Avi), so they
  * need one count. One atomic add per connection open and close, never per
  * packet; picks read them with plain loads and srv_take settles the race
- * for a last place. Least connections balances on each worker's own counts
- * (shared nothing on the pick path). */
+ * for a last place. Least connections and the two-choice random pick
+ * balance on these engine-wide counts too: with per-worker counts each
+ * worker would balance only its own share, and N workers could each send
+ * their first connection to the same server. Reading them costs a shared
+ * cache line per server per pick (per connection, never per packet). */
 static uint32_t *open_srv, *open_vs;
+/* Passive health is engine-wide too (nginx's max_fails is per upstream, not
+ * per worker): consecutive failed connects on any worker count against a
+ * server, and once out it is out of every worker's picks. The worker that
+ * took it out brings it back when its time is up (its out_list). */
+static uint8_t *out_g;              /* nonzero: out of the picks */
+static uint32_t *fails_g;           /* consecutive failed connects */
 
 /* Reserves a connection on the server in slot: false when its limit (0 =
  * none) is reached, counting the other workers' connections. */
-static bool srv_take(struct sl_tcp_worker *t, struct tapp *b, uint32_t slot, uint32_t limit)
+static bool srv_take(struct tapp *b, uint32_t slot, uint32_t limit)
 {
 	if (slot < SL_MAX_HEALTH) {
 		uint32_t was = __atomic_fetch_add(&open_srv[slot], 1, __ATOMIC_RELAXED);
@@ -532,17 +539,15 @@ static bool srv_take(struct sl_tcp_worker *t, struct tapp *b, uint32_t slot, uin
 			__atomic_fetch_sub(&open_srv[slot], 1, __ATOMIC_RELAXED);
 			return false;
 		}
-		t->srv_conns[slot]++;
 	}
 	b->srv_slot = slot;
 	return true;
 }
 
-static void srv_drop(struct sl_tcp_worker *t, struct tapp *b)
+static void srv_drop(struct tapp *b)
 {
 	if (b->srv_slot < SL_MAX_HEALTH) {
 		__atomic_fetch_sub(&open_srv[b->srv_slot], 1, __ATOMIC_RELAXED);
-		t->srv_conns[b->srv_slot]--;
 	}
 	b->srv_slot = SL_GEN_NONE;
 }
@@ -563,7 +568,7 @@ static void proxy_release(struct tapp *a)
 	struct sl_tcp_worker *t = a->w->tcp;
 
 	if (a->is_server) {
-		srv_drop(t, a);
+		srv_drop(a);
 	} else if (a->vs_slot < SL_MAX_VS) {
 		t->vs[a->vs_slot].cur--;
 		__atomic_fetch_sub(&open_vs[a->vs_slot], 1, __ATOMIC_RELAXED);
@@ -703,8 +708,8 @@ static int pick_in_pool(struct pick_ctx *x, uint32_t idx)
 	st = (struct sl_lb_pool_state *)((char *)lb->states + x->w->id * lb->stride);
 	struct sl_lb_in in = {
 		.hash = pool->lb_hash == SL_LB_HASH_SOURCE_IP_AND_PORT ? x->hash_port : x->hash_ip,
-		.now_ms = now_ms32(), .up = g->health, .draining = t->srv_out,
-		.conns = t->srv_conns, .limit_conns = open_srv,
+		.now_ms = now_ms32(), .up = g->health, .draining = out_g,
+		.conns = open_srv, .limit_conns = open_srv,
 		.rt = t->srv_rt, .by_slot = true, .n_slots = SL_MAX_HEALTH,
 		.max_conns_all = pool->max_conns,
 	};
@@ -763,7 +768,7 @@ static int pick_server(struct pick_ctx *x, const struct sl_gen_vs *vs)
 static const struct sl_tcp_ops app_ops;
 
 /* A connect to the server in slot failed or timed out: counted against it;
- * PASSIVE_MAX_FAILS in a row take it out of this worker's picks for
+ * PASSIVE_MAX_FAILS in a row (on any worker) take it out of the picks for
  * PASSIVE_OUT_MS (then one more failure is enough to take it out again). */
 static void passive_fail(struct sl_tcp_worker *t, uint32_t slot, uint64_t started_us, uint64_t now)
 {
@@ -776,11 +781,17 @@ static void passive_fail(struct sl_tcp_worker *t, uint32_t slot, uint64_t starte
 	/* a failure weighs at least as much as a very slow connect (fastest response) */
 	sl_lb_rt_sample(&t->srv_rt[slot], (uint32_t)RTE_MAX(now - started_us, (uint64_t)CONNECT_FAIL_PENALTY_US),
 			(uint32_t)(now / 1000));
-	if (++s->fails >= PASSIVE_MAX_FAILS && !t->srv_out[slot] && t->n_out < PASSIVE_OUT_MAX) {
-		t->srv_out[slot] = 1;
-		s->out_until_ms = (uint32_t)(now / 1000) + PASSIVE_OUT_MS;
-		s->passive_out++;
-		t->out_list[t->n_out++] = slot;
+	if (__atomic_add_fetch(&fails_g[slot], 1, __ATOMIC_RELAXED) >= PASSIVE_MAX_FAILS &&
+	    !__atomic_load_n(&out_g[slot], __ATOMIC_RELAXED) && t->n_out < PASSIVE_OUT_MAX) {
+		uint8_t in = 0;
+
+		/* one worker takes it out (and later back in) */
+		if (__atomic_compare_exchange_n(&out_g[slot], &in, 1, false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			s->out_until_ms = (uint32_t)(now / 1000) + PASSIVE_OUT_MS;
+			s->passive_out++;
+			t->out_list[t->n_out++] = slot;
+		}
 	}
 }
 
@@ -813,7 +824,7 @@ static int proxy_connect(struct tapp *a, struct tapp *b)
 			passive_fail(t, sv->slot, w->now_us, w->now_us);
 			continue;
 		}
-		if (!srv_take(t, b, sv->slot, g->pools[x.pool_idx].max_conns)) {
+		if (!srv_take(b, sv->slot, g->pools[x.pool_idx].max_conns)) {
 			x.limit_hit = true;
 			continue;
 		}
@@ -829,7 +840,7 @@ static int proxy_connect(struct tapp *a, struct tapp *b)
 			return 0;
 		}
 		/* no TCB or source port here: not the server's fault */
-		srv_drop(t, b);
+		srv_drop(b);
 		t->proxy_connect_fail++;
 	}
 	t->proxy_no_server++;
@@ -891,7 +902,9 @@ static void proxy_connected(struct tapp *b)
 	if (b->srv_slot < SL_MAX_HEALTH) {
 		sl_lb_rt_sample(&t->srv_rt[b->srv_slot], (uint32_t)RTE_MIN(now - b->last_us, (uint64_t)UINT32_MAX),
 				(uint32_t)(now / 1000));
-		t->srv[b->srv_slot].fails = 0;
+		/* read first: a store per connection would bounce the line */
+		if (__atomic_load_n(&fails_g[b->srv_slot], __ATOMIC_RELAXED))
+			__atomic_store_n(&fails_g[b->srv_slot], 0, __ATOMIC_RELAXED);
 		t->srv[b->srv_slot].total++;
 	}
 	b->last_us = now;
@@ -913,7 +926,7 @@ static void proxy_server_failed(struct tapp *b, bool timed_out)
 	if (a->vs_slot < SL_MAX_VS)
 		t->vs[a->vs_slot].connect_fail++;
 	passive_fail(t, b->srv_slot, b->last_us, sl_now_us());
-	srv_drop(t, b);
+	srv_drop(b);
 	if (timed_out)
 		sl_tcp_abort(b->c);
 	else
@@ -957,7 +970,7 @@ static void proxy_scan(struct sl_worker *w, uint64_t now)
 		uint32_t slot = t->out_list[i];
 
 		if ((int32_t)(ms - t->srv[slot].out_until_ms) >= 0) {
-			t->srv_out[slot] = 0;
+			__atomic_store_n(&out_g[slot], 0, __ATOMIC_RELAXED);
 			t->out_list[i] = t->out_list[--t->n_out];
 		} else {
 			i++;
@@ -1403,18 +1416,20 @@ int sl_tcp_worker_init(struct sl_worker *w)
 	t->dnss = rte_zmalloc("sl_tdns", sizeof(*t->dnss) * n_dns, RTE_CACHE_LINE_SIZE);
 	/* per server slot and per VS: ordinary memory, the hugepages are for packets */
 	t->srv_rt = calloc(SL_MAX_HEALTH, sizeof(*t->srv_rt));
-	t->srv_out = calloc(SL_MAX_HEALTH, 1);
 	t->srv_live = calloc(SL_MAX_HEALTH, 1);
 	t->srv = calloc(SL_MAX_HEALTH, sizeof(*t->srv));
 	t->vs = calloc(SL_MAX_VS, sizeof(*t->vs));
-	t->srv_conns = calloc(SL_MAX_HEALTH, sizeof(*t->srv_conns));
 	t->live_gen = UINT64_MAX;
 	/* workers are set up one after the other on the main lcore */
 	if (!open_srv)
 		open_srv = calloc(SL_MAX_HEALTH, sizeof(*open_srv));
 	if (!open_vs)
 		open_vs = calloc(SL_MAX_VS, sizeof(*open_vs));
-	if (!t->st || !t->apps || !t->echos || !t->dnss || !t->srv_conns || !t->srv_rt || !t->srv_out ||
+	if (!out_g)
+		out_g = calloc(SL_MAX_HEALTH, sizeof(*out_g));
+	if (!fails_g)
+		fails_g = calloc(SL_MAX_HEALTH, sizeof(*fails_g));
+	if (!t->st || !t->apps || !t->echos || !t->dnss || !t->srv_rt || !out_g || !fails_g ||
 	    !t->srv_live || !t->srv || !t->vs || !open_srv || !open_vs)
 		return -ENOMEM;
 	for (uint32_t i = n; i-- > 0;) {
@@ -1523,6 +1538,9 @@ void sl_proxy_srv_stats(uint32_t slot, struct sl_proxy_srv_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (slot < SL_MAX_HEALTH && open_srv)
 		out->cur = __atomic_load_n(&open_srv[slot], __ATOMIC_RELAXED);
+	/* out of the picks: of every worker's */
+	if (slot < SL_MAX_HEALTH && out_g && __atomic_load_n(&out_g[slot], __ATOMIC_RELAXED))
+		out->out_workers = sl_eng.n_workers;
 	for (unsigned i = 0; i < sl_eng.n_workers && slot < SL_MAX_HEALTH; i++) {
 		const struct sl_tcp_worker *t = sl_eng.w[i]->tcp;
 		const struct srv_ctr *s = &t->srv[slot];
@@ -1532,7 +1550,6 @@ void sl_proxy_srv_stats(uint32_t slot, struct sl_proxy_srv_stats *out)
 		out->bytes_out += s->bytes_out;
 		out->connect_fail += s->connect_fail;
 		out->passive_out += s->passive_out;
-		out->out_workers += t->srv_out[slot] != 0;
 		if (t->srv_rt[slot].us) {
 			rt += t->srv_rt[slot].us;
 			n_rt++;
