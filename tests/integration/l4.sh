@@ -132,6 +132,30 @@ EOP
 if [ "$out" = reset ]; then ok "a server's RST reaches the client as an RST"
 else not_ok "a server's RST reaches the client as an RST" "$out"; fi
 
+# A service port range: every port of 9000-9002 proxied, its neighbours not.
+apply "$(pool p-range 8081 "198.18.1.3:1")" \
+	"$(vs vs-range 9000 p-range | sed 's/"services":\[{"port":9000}\]/"services":[{"port":9000,"port_range_end":9002}]/')"
+out=$(in_cli $PY - $VIP <<'EOP'
+import socket, sys
+r = []
+for port in (8999, 9000, 9001, 9002, 9003):
+    try:
+        s = socket.create_connection((sys.argv[1], port), timeout=3)
+        r.append("%d:%s" % (port, s.makefile().read().strip()))
+        s.close()
+    except ConnectionRefusedError:
+        r.append("%d:refused" % port)
+    except OSError as e:
+        r.append("%d:%s" % (port, type(e).__name__))
+print(" ".join(r))
+EOP
+)
+if [ "$out" = "8999:refused 9000:198.18.1.3 9001:198.18.1.3 9002:198.18.1.3 9003:refused" ]; then
+	ok "service port range 9000-9002: each port proxied, 8999 and 9003 refused"
+else
+	not_ok "service port range 9000-9002 proxied, neighbours refused" "$out"
+fi
+
 f0=$("$TELEMETRY" -k proxy_connect_fail /sluice/tcp)
 out=$(who 40 83)
 f1=$("$TELEMETRY" -k proxy_connect_fail /sluice/tcp)
