@@ -58,14 +58,20 @@ vs() { # name port pool
 }
 apply() { printf '[%s]' "$(IFS=,; echo "$*")" | "$SL_CTL" apply -f /dev/stdin >/dev/null; }
 
-# who N PORT: N sequential connections; prints "ip count" lines. Each one is
-# read to the server's EOF before the client closes, so it is over (both FINs
-# relayed) before the next begins and least connections sees equal load.
+# who N PORT [GAP_MS]: N sequential connections; prints "ip count" lines. Each
+# one is read to the server's EOF before the client closes, so it is over (both
+# FINs relayed) before the next begins and least connections sees equal load.
+# With several workers the old connection's last FIN may still wait in a
+# hand-off ring when the next SYN is picked on another worker, so its server
+# still counts one connection (engine-wide counts); GAP_MS lets it finish.
 who() {
-	in_cli $PY - $VIP "$2" "$1" <<'EOP'
-import collections, socket, sys
+	in_cli $PY - $VIP "$2" "$1" "${3:-0}" <<'EOP'
+import collections, socket, sys, time
 c = collections.Counter()
+gap = float(sys.argv[4]) / 1000
 for i in range(int(sys.argv[3])):
+    if gap:
+        time.sleep(gap)
     try:
         s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
         c[s.makefile().read().strip() or "empty"] += 1
@@ -188,17 +194,23 @@ for alg in LEAST_CONNECTIONS RANDOM CONSISTENT_HASH; do
 	extra=""
 	[ $alg = CONSISTENT_HASH ] && extra='"lb_algorithm_hash":"LB_ALGORITHM_CONSISTENT_HASH_SOURCE_IP_ADDRESS_AND_PORT"'
 	apply "$(poolx p-who 8081 "198.18.1.2:3 198.18.1.3:2 198.18.1.4:1" $alg "$extra")"
-	out=$(who 6000 81)
-	name="$alg${extra:+ (source ip and port)} 3:2:1 over 6000 connections"
-	if r=$(share_ok "$out" 6000 "198.18.1.2:50 198.18.1.3:33.33 198.18.1.4:16.67"); then ok "$name: $r"
+	gap=0 n=6000
+	[ $alg = LEAST_CONNECTIONS ] && [ "${SL_WORKERS:-1}" -gt 1 ] && gap=1
+	# A consistent hash sends each client to a fixed server, so its split over
+	# N clients is a sample of the table's exact 3:2:1 (test_lb_ch): sigma is
+	# 0.65 points for the 50 % server at 6,000 (the 2-point bound failed once in
+	# ten runs, at 2.02); 12,000 clients put the bound past 4 sigma.
+	[ $alg = CONSISTENT_HASH ] && n=12000
+	out=$(who $n 81 $gap)
+	name="$alg${extra:+ (source ip and port)} 3:2:1 over $n connections"
+	if r=$(share_ok "$out" $n "198.18.1.2:50 198.18.1.3:33.33 198.18.1.4:16.67"); then ok "$name: $r"
 	else not_ok "$name, each within 2 points" "$r" "$out"; fi
 done
 apply "$(pool p-who 8081 "198.18.1.2:3 198.18.1.3:2 198.18.1.4:1")"
 
 # Least connections follows load: six held connections spread 2/2/2; after the two on one
-# server close, the next two go to that server, and three more go one to each. (Least
-# connections and passive health are per worker: these exact counts assume one worker, the
-# bed's default; the connection limits below hold for any number.)
+# server close, the next two go to that server, and three more go one to each (open
+# connections are counted engine-wide, so this holds for any number of workers).
 apply "$(poolx p-hold 8083 "198.18.1.2:1 198.18.1.3:1 198.18.1.4:1" LEAST_CONNECTIONS)" "$(vsx vs-hold 84 '"pool_ref":"/api/pool?name=p-hold"')"
 out=$(in_cli $PY - $VIP <<'EOP'
 import collections, socket, sys

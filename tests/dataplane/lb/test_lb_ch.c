@@ -175,3 +175,27 @@ Test(lb_ch, table_size)
 		sl_lb_pool_free(p);
 	}
 }
+
+/* Weights hold over many clients: 3:2:1 within half a point over 200,000
+ * source ip:port hashes (the table itself is split by ratio to within an
+ * entry; what is left is the hash's spread). */
+Test(lb_ch, weighted_shares)
+{
+	uint16_t r[3] = { 3, 2, 1 };
+	const double want[3] = { 50.0, 100.0 / 3, 100.0 / 6 };
+	unsigned got[3] = { 0 };
+	struct t_pool t;
+	const uint32_t n = 200000;
+
+	t_open(&t, r, 3, SL_LB_ALG_CONSISTENT_HASH);
+	for (uint32_t k = 0; k < n; k++) {
+		t.in.hash = sl_lb_client_hash(t_client_ip(k % 251), (uint16_t)(1024 + k / 251), 1);
+		int s = sl_lb_pick(t.p, t.st, &t.in);
+		cr_assert(s >= 0 && s < 3);
+		got[s]++;
+	}
+	for (int i = 0; i < 3; i++)
+		cr_expect(fabs(100.0 * got[i] / n - want[i]) < 0.5, "server %d: %.2f%% (want %.2f%%)", i,
+			  100.0 * got[i] / n, want[i]);
+	t_close(&t);
+}
