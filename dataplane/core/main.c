@@ -479,15 +479,20 @@ struct umem_range {
 	unsigned outside;
 };
 
+static bool umem_outside(const struct umem_range *r, const void *obj)
+{
+	uintptr_t a = (uintptr_t)obj - r->hdr;
+
+	return a < r->base || a - r->base + r->obj > r->size;
+}
+
 static void umem_count_cb(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
 {
 	struct umem_range *r = arg;
-	uintptr_t a = (uintptr_t)obj - r->hdr;
 
 	(void)mp;
 	(void)idx;
-	if (a < r->base || a - r->base + r->obj > r->size)
-		r->outside++;
+	r->outside += umem_outside(r, obj);
 }
 
 static int quarantine_outside_umem(struct rte_mempool *mp, unsigned *kept)
@@ -514,9 +519,7 @@ static int quarantine_outside_umem(struct rte_mempool *mp, unsigned *kept)
 	while (n < mp->populated_size && !rte_mempool_get(mp, &all[n]))
 		n++;
 	for (unsigned i = 0; i < n; i++) {
-		uintptr_t a = (uintptr_t)all[i] - r.hdr;
-
-		if (a < r.base || a - r.base + r.obj > r.size)
+		if (umem_outside(&r, all[i]))
 			k++;            /* never put back: held for the process's life */
 		else
 			rte_mempool_put(mp, all[i]);
@@ -725,7 +728,6 @@ int main(int argc, char **argv)
 	if (sl_telemetry_init())
 		fprintf(stderr, "sluice: warning: telemetry commands not registered\n");
 	mkdir_parent(sock);
-	mkdir(state, 0700);
 	if (mkdir(log_dir, 0755) && errno != EEXIST)
 		fprintf(stderr, "sluice: warning: log dir %s: %s\n", log_dir, strerror(errno));
 	cconf = (struct sl_ctl_conf){ .sock_path = sock, .state_dir = state,

@@ -235,19 +235,20 @@ int sl_tcp_input(struct sl_tcp_stack *st, const struct sl_tcp_seg_in *seg, uint6
 /* Drive timers (1 ms granularity). Call at least every few ms. */
 void sl_tcp_tick(struct sl_tcp_stack *st, uint64_t now_us);
 /* A receive batch (one poll of the ports): between begin and end, the ACK a
- * connection owes for every second full segment (RFC 5681 4.2) is held and
- * sent once at end, acknowledging all it received in the batch, as GRO's
- * coalescing gives Linux. Fewer pure ACKs for the sender to process; ACKs
- * that must not wait (out of order, a filled hole, PSH after idle, FIN,
- * window updates) still go at once, and data sent meanwhile carries it. */
+ * connection owes for every second full segment (RFC 5681 4.2), and a window
+ * update sl_tcp_consumed() would send, are held and sent once at end,
+ * acknowledging all it received in the batch, as GRO's coalescing gives
+ * Linux. Fewer pure ACKs for the sender to process; ACKs that must not wait
+ * (out of order, a filled hole, PSH after idle, FIN) still go at once, and
+ * data sent meanwhile carries the held one. */
 void sl_tcp_batch_begin(struct sl_tcp_stack *st);
+void sl_tcp_batch_end(struct sl_tcp_stack *st);
 /* Memory pressure (the engine's buffer pool is nearly empty): received
  * segments still deliver their ACK, window and SACK information, but their
  * data (and FIN) are dropped and counted (mem_drops); the peer sends them
  * again. Holding more could leave no buffer for the ACKs that free the
  * send queues: a deadlock (Linux prunes its queues for the same reason). */
 void sl_tcp_set_mem_pressure(struct sl_tcp_stack *st, bool on);
-void sl_tcp_batch_end(struct sl_tcp_stack *st);
 
 /* ip 0 = any local address. -EADDRINUSE, -ENOSPC. */
 struct sl_tcp_listener *sl_tcp_listen(struct sl_tcp_stack *st, uint32_t ip, uint16_t port,
