@@ -51,7 +51,7 @@ struct sl_wstats {
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
 	uint64_t arp_replied, arp_requests_sent, arp_learned, arp_expired, garp_sent;
 	uint64_t icmp_echo_replied, udp_echo_replied, udp_probes_sent, tcp_segs_in;
-	uint64_t rx_csum_offloaded, tx_csum_offloaded;
+	uint64_t rx_csum_offloaded, tx_csum_offloaded, tx_csum_reused;
 	uint64_t dns_queries, dns_answered, dns_dropped;
 	uint64_t handoff_out, handoff_in;
 	uint64_t loops, idle_sleeps, impair_dup, impair_reorder, impair_delay;
@@ -137,6 +137,43 @@ extern struct sl_engine sl_eng;
 static inline uint64_t sl_now_us(void)
 {
 	return (rte_rdtsc() - sl_eng.start_tsc) * 1000000ull / sl_eng.tsc_hz;
+}
+
+/* A received TCP segment's payload sum rides in its mbuf (hash.fdir, unused
+ * once the segment is past hand-off) so that relaying it (L4 proxy, echo)
+ * sums only the new headers: the payload was summed once, when it arrived.
+ * lo = folded sum | payload offset << 16, hi = tag | payload length. Every
+ * mbuf the engine fills with TCP payload itself clears it (sl_payload_alloc),
+ * so a stale tag from an mbuf's earlier life is never read. */
+#define SL_PSUM_TAG 0x80000000u
+
+static inline void sl_psum_set(struct rte_mbuf *m, uint16_t sum, uint32_t off, uint32_t len)
+{
+	m->hash.fdir.lo = sum | off << 16;
+	m->hash.fdir.hi = SL_PSUM_TAG | len;
+}
+
+static inline void sl_psum_clear(struct rte_mbuf *m)
+{
+	m->hash.fdir.hi = 0;
+}
+
+/* the folded sum of m's bytes [off, off+len) if that is the span it carries */
+static inline bool sl_psum_get(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *sum)
+{
+	if (m->hash.fdir.hi != (SL_PSUM_TAG | len) || m->hash.fdir.lo >> 16 != off)
+		return false;
+	*sum = (uint16_t)m->hash.fdir.lo;
+	return true;
+}
+
+static inline struct rte_mbuf *sl_payload_alloc(struct rte_mempool *mp)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+	if (m)
+		sl_psum_clear(m);
+	return m;
 }
 
 /* worker_fp.c */

@@ -151,7 +151,7 @@ static void hm_connected(void *uarg, struct sl_tcp_conn *c)
 	(void)c;
 	s->connected = true;
 	while (off < p->req_len) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(s->hw->w->pool);
+		struct rte_mbuf *m = sl_payload_alloc(s->hw->w->pool);
 		uint32_t n;
 		int rc;
 

@@ -20,7 +20,7 @@
 #define FIELDS(X) \
 	X(rx_pkts) X(tx_pkts) X(rx_bytes) X(tx_bytes) X(arp_replied) X(arp_requests_sent) \
 	X(arp_learned) X(arp_expired) X(garp_sent) X(icmp_echo_replied) X(udp_echo_replied) X(udp_probes_sent) X(tcp_segs_in) \
-	X(rx_csum_offloaded) X(tx_csum_offloaded) X(dns_queries) \
+	X(rx_csum_offloaded) X(tx_csum_offloaded) X(tx_csum_reused) X(dns_queries) \
 	X(dns_answered) X(dns_dropped) X(handoff_out) X(handoff_in) X(loops) X(idle_sleeps) \
 	X(impair_dup) X(impair_reorder) X(impair_delay)
 

@@ -185,6 +185,8 @@ static int tcp_tx(void *arg, const struct sl_tcp_seg_out *seg)
 	int pidx = sl_route(seg->daddr, &nh);
 	uint8_t *f, *tcp, *p;
 	const struct sl_port *port;
+	uint16_t psum = 0;
+	bool have_psum;
 
 	if (pidx < 0)
 		return -ENETUNREACH;
@@ -204,6 +206,10 @@ static int tcp_tx(void *arg, const struct sl_tcp_seg_out *seg)
 	tcp = f + l2 + SL_IPV4_HLEN;
 	memcpy(tcp, seg->hdr, seg->hdr_len);
 	p = tcp + seg->hdr_len;
+	/* a segment that is exactly one received segment's payload (a relay
+	 * with equal MSS on both sides) reuses the sum taken on receive */
+	have_psum = seg->n_iov == 1 && sl_psum_get((const struct rte_mbuf *)seg->iov[0].buf,
+						   seg->iov[0].off, seg->iov[0].len, &psum);
 	for (unsigned i = 0; i < seg->n_iov; i++) {
 		const struct rte_mbuf *b = (const struct rte_mbuf *)seg->iov[i].buf;
 		uint32_t off = seg->iov[i].off, left = seg->iov[i].len;
@@ -235,7 +241,14 @@ static int tcp_tx(void *arg, const struct sl_tcp_seg_out *seg)
 		w->st.tx_csum_offloaded++;
 	} else {
 		/* the checksum field is zero in seg->hdr */
-		*(uint16_t *)(tcp + 16) = sl_l4_csum(seg->saddr, seg->daddr, IPPROTO_TCP, tcp, tcp_len);
+		if (have_psum) {
+			w->st.tx_csum_reused++;
+			*(uint16_t *)(tcp + 16) = (uint16_t)~sl_csum_fold(
+				sl_csum_add(tcp, seg->hdr_len,
+					    sl_pseudo_sum(seg->saddr, seg->daddr, IPPROTO_TCP, tcp_len) + psum));
+		} else {
+			*(uint16_t *)(tcp + 16) = sl_l4_csum(seg->saddr, seg->daddr, IPPROTO_TCP, tcp, tcp_len);
+		}
 	}
 	m->data_len = m->pkt_len = l2 + SL_IPV4_HLEN + tcp_len;
 	sl_l2_output(w, m, pidx, nh);
@@ -383,7 +396,7 @@ static void source_fill(struct tapp *a)
 {
 	/* until the stack says -EAGAIN: only that arms its writable callback */
 	for (;;) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(a->w->pool);
+		struct rte_mbuf *m = sl_payload_alloc(a->w->pool);
 		uint32_t n = SOURCE_CHUNK;
 		int rc;
 
@@ -435,7 +448,7 @@ static void dns_answer_one(struct tapp *a, const uint8_t *q, uint16_t qlen)
 	t->dns_resp[1] = (uint8_t)rlen;
 	rlen += 2;
 	while (off < rlen) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(a->w->pool);
+		struct rte_mbuf *m = sl_payload_alloc(a->w->pool);
 		uint32_t n;
 		int rc;
 
@@ -857,7 +870,7 @@ static int proxy_connect(struct tapp *a, struct tapp *b)
  * queued on the server connection before any client byte. */
 static int proxy_header(struct tapp *a, struct tapp *b)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(a->w->pool);
+	struct rte_mbuf *m = sl_payload_alloc(a->w->pool);
 	uint8_t *d;
 	uint32_t len;
 	int rc;
@@ -1277,16 +1290,27 @@ void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl
 		}
 	}
 	/* a device that verified the checksum says so; UNKNOWN (or no
-	 * offload) means we sum it ourselves */
+	 * offload) means we sum it ourselves. A bad checksum is counted as
+	 * such even when the data offset is bad too. */
+	hlen = (uint32_t)(tcp[12] >> 4) * 4;
 	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
 		w->st.rx_csum_offloaded++;
-	} else if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
-		   sl_l4_csum(p->ip_src, p->ip_dst, IPPROTO_TCP, tcp, p->l4_len)) {
-		w->st.drop[SL_DROP_TCP_BAD_CSUM]++;
-		rte_pktmbuf_free(m);
-		return;
+		sl_psum_clear(m);
+	} else if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+		goto bad_csum;
+	} else if (hlen < 20 || hlen > p->l4_len) {
+		if (sl_l4_csum(p->ip_src, p->ip_dst, IPPROTO_TCP, tcp, p->l4_len))
+			goto bad_csum;
+	} else {
+		/* header and payload apart (hlen is even, so the sums add up):
+		 * the payload's sum is kept for sending it on */
+		uint64_t hs = sl_csum_add(tcp, hlen, sl_pseudo_sum(p->ip_src, p->ip_dst, IPPROTO_TCP, p->l4_len));
+		uint16_t ps = sl_csum_fold(sl_csum_add(tcp + hlen, p->l4_len - hlen, 0));
+
+		if (sl_csum_fold(hs + ps) != 0xffff)
+			goto bad_csum;
+		sl_psum_set(m, ps, p->l4_off + hlen, p->l4_len - hlen);
 	}
-	hlen = (uint32_t)(tcp[12] >> 4) * 4;
 	if (hlen < 20 || hlen > p->l4_len) {
 		w->st.drop[SL_DROP_TCP_TRUNCATED]++;
 		rte_pktmbuf_free(m);
@@ -1305,6 +1329,10 @@ void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl
 		w->st.drop[SL_DROP_TCP_MALFORMED]++;
 	w->st.tcp_segs_in++;
 	/* the stack took references to whatever payload it keeps */
+	rte_pktmbuf_free(m);
+	return;
+bad_csum:
+	w->st.drop[SL_DROP_TCP_BAD_CSUM]++;
 	rte_pktmbuf_free(m);
 }
 
