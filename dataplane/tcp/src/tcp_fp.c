@@ -48,6 +48,7 @@ static bool sndq_get(struct sl_tcp_conn *c)
 	uint32_t b = st->sndq_free[--st->sndq_nfree];
 	c->sndq = st->sndq_pool + (size_t)b * st->conf.sndq_max;
 	c->sndq_head = 0;
+	c->gq_ok = false;
 	return true;
 }
 
@@ -375,22 +376,40 @@ static void delack_clear(struct sl_tcp_conn *c)
 	c->t_delack = 0;
 }
 
-/* Gather payload from the send queue: bytes [rel, rel+len) counted from snd_una. */
-static uint32_t sndq_gather(const struct sl_tcp_conn *c, uint32_t rel, uint32_t len, struct sl_tcp_seg_out *o)
+/* Gather payload from the send queue: bytes [rel, rel+len) counted from
+ * snd_una. Segments mostly go out in sequence, so the walk resumes at the
+ * entry the previous one ended in (the cursor) rather than at the head: with
+ * a megabyte in flight the head is hundreds of entries back. The cursor
+ * stays right while its entry's start is at or beyond snd_una: acknowledged
+ * entries leave only from the head, and only the head entry is trimmed. */
+static uint32_t sndq_gather(struct sl_tcp_conn *c, uint32_t rel, uint32_t len, struct sl_tcp_seg_out *o)
 {
-	uint32_t got = 0;
-	for (unsigned k = 0; k < c->sndq_cnt && got < len; k++) {
-		const struct sndq_ent *e = &c->sndq[(c->sndq_head + k) % c->st->conf.sndq_max];
-		if (rel >= e->len) {
-			rel -= e->len;
-			continue;
+	const uint16_t qmax = c->st->conf.sndq_max;
+	uint32_t got = 0, want = rel, pos = 0; /* pos: offset of entry idx from snd_una */
+	uint16_t idx = c->sndq_head, left = c->sndq_cnt;
+
+	if (c->gq_ok && SEQ_GEQ(c->gq_seq, c->snd_una) && c->gq_seq - c->snd_una <= rel) {
+		pos = c->gq_seq - c->snd_una;
+		idx = c->gq_idx;
+		left = (uint16_t)(c->sndq_cnt - (idx + qmax - c->sndq_head) % qmax);
+	}
+	for (; left && got < len; left--) {
+		const struct sndq_ent *e = &c->sndq[idx];
+		if (want - pos < e->len) {
+			if (o->n_iov == SL_TCP_MAX_IOV)
+				break;
+			uint32_t skip = want - pos, take = MIN(e->len - skip, len - got);
+			o->iov[o->n_iov++] = (struct sl_tcp_iov){ e->b, e->off + skip, take };
+			got += take;
+			want += take;
+			c->gq_idx = idx;
+			c->gq_seq = c->snd_una + pos;
+			c->gq_ok = true;
+			if (want - pos < e->len)
+				break; /* the segment ends inside this entry */
 		}
-		if (o->n_iov == SL_TCP_MAX_IOV)
-			break;
-		uint32_t take = MIN(e->len - rel, len - got);
-		o->iov[o->n_iov++] = (struct sl_tcp_iov){ e->b, e->off + rel, take };
-		got += take;
-		rel = 0;
+		pos += e->len;
+		idx = idx + 1 == qmax ? 0 : (uint16_t)(idx + 1);
 	}
 	return got;
 }

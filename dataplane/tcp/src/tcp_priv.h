@@ -95,6 +95,7 @@ struct sl_tcp_conn {
 	struct range score[SL_TCP_SCORE];
 	struct range last_sack; /* most recently changed block reported first (RFC 2018) */
 	uint32_t sndq_bytes;
+	uint32_t gq_seq; /* gather cursor: the send-queue entry at gq_idx starts here (valid while gq_ok) */
 	uint32_t ooo_bytes;
 	/* links in the stack's FIFO of connections waiting for a send block
 	 * (conn indices; valid while in_wq) */
@@ -103,7 +104,7 @@ struct sl_tcp_conn {
 	uint16_t lport, rport;
 	uint16_t mss; /* effective send MSS, options excluded */
 	uint16_t peer_mss;
-	uint16_t sndq_head, sndq_cnt;
+	uint16_t sndq_head, sndq_cnt, gq_idx;
 	uint16_t ooo_first, n_ooo;
 	uint16_t busy; /* API/callback nesting: free is deferred while > 0 */
 
@@ -120,6 +121,7 @@ struct sl_tcp_conn {
 	bool rcv_fin_pending : 1;
 	bool in_wq : 1;           /* waiting for a send block */
 	bool ack_deferred : 1;    /* owes an ACK at the end of the receive batch */
+	bool gq_ok : 1;           /* gq_idx/gq_seq name a queued entry, if gq_seq >= snd_una */
 };
 
 struct sl_tcp_tw {
