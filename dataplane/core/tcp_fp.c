@@ -185,8 +185,7 @@ static int tcp_tx(void *arg, const struct sl_tcp_seg_out *seg)
 	int pidx = sl_route(seg->daddr, &nh);
 	uint8_t *f, *tcp, *p;
 	const struct sl_port *port;
-	uint16_t psum = 0;
-	bool have_psum;
+	uint16_t psum;
 
 	if (pidx < 0)
 		return -ENETUNREACH;
@@ -206,10 +205,6 @@ static int tcp_tx(void *arg, const struct sl_tcp_seg_out *seg)
 	tcp = f + l2 + SL_IPV4_HLEN;
 	memcpy(tcp, seg->hdr, seg->hdr_len);
 	p = tcp + seg->hdr_len;
-	/* a segment that is exactly one received segment's payload (a relay
-	 * with equal MSS on both sides) reuses the sum taken on receive */
-	have_psum = seg->n_iov == 1 && sl_psum_get((const struct rte_mbuf *)seg->iov[0].buf,
-						   seg->iov[0].off, seg->iov[0].len, &psum);
 	for (unsigned i = 0; i < seg->n_iov; i++) {
 		const struct rte_mbuf *b = (const struct rte_mbuf *)seg->iov[i].buf;
 		uint32_t off = seg->iov[i].off, left = seg->iov[i].len;
@@ -240,8 +235,11 @@ static int tcp_tx(void *arg, const struct sl_tcp_seg_out *seg)
 		*(uint16_t *)(tcp + 16) = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 		w->st.tx_csum_offloaded++;
 	} else {
-		/* the checksum field is zero in seg->hdr */
-		if (have_psum) {
+		/* the checksum field is zero in seg->hdr. A segment that is
+		 * exactly one received segment's payload (a relay with equal MSS
+		 * both ways) adds the sum taken on receive to its headers' */
+		if (seg->n_iov == 1 && sl_psum_get((const struct rte_mbuf *)seg->iov[0].buf, seg->iov[0].off,
+						   seg->iov[0].len, &psum)) {
 			w->st.tx_csum_reused++;
 			*(uint16_t *)(tcp + 16) = (uint16_t)~sl_csum_fold(
 				sl_csum_add(tcp, seg->hdr_len,
@@ -1272,6 +1270,7 @@ void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl
 	const uint8_t *tcp = f + p->l4_off;
 	struct sl_tcp_seg_in seg;
 	uint32_t hlen;
+	bool hdr_ok;
 
 	if (p->l4_len < 20) {
 		w->st.drop[SL_DROP_TCP_TRUNCATED]++;
@@ -1293,12 +1292,13 @@ void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl
 	 * offload) means we sum it ourselves. A bad checksum is counted as
 	 * such even when the data offset is bad too. */
 	hlen = (uint32_t)(tcp[12] >> 4) * 4;
+	hdr_ok = hlen >= 20 && hlen <= p->l4_len;
 	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
 		w->st.rx_csum_offloaded++;
 		sl_psum_clear(m);
 	} else if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
 		goto bad_csum;
-	} else if (hlen < 20 || hlen > p->l4_len) {
+	} else if (!hdr_ok) {
 		if (sl_l4_csum(p->ip_src, p->ip_dst, IPPROTO_TCP, tcp, p->l4_len))
 			goto bad_csum;
 	} else {
@@ -1311,7 +1311,7 @@ void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl
 			goto bad_csum;
 		sl_psum_set(m, ps, p->l4_off + hlen, p->l4_len - hlen);
 	}
-	if (hlen < 20 || hlen > p->l4_len) {
+	if (!hdr_ok) {
 		w->st.drop[SL_DROP_TCP_TRUNCATED]++;
 		rte_pktmbuf_free(m);
 		return;
