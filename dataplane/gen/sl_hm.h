@@ -37,6 +37,7 @@ struct sl_hm_probe {
 	/* outcome: written by the worker */
 	uint8_t outcome;            /* enum sl_hm_outcome */
 	uint16_t resp_len;
+	uint16_t status;            /* HTTP: the status of a valid status line (strict parser), 0 = none */
 	uint32_t rtt_us;
 	uint8_t resp[SL_HM_RESP_MAX];
 	/* control's bookkeeping */

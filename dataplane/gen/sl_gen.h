@@ -1,12 +1,18 @@
 /* Immutable compiled configuration generation (read by workers without locks).
  * Built by control on the main lcore, published with one pointer swap by the engine,
- * freed with sl_gen_free() on the main lcore after the RCU grace period. */
+ * released with sl_gen_release() on the main lcore once no worker can see it and no
+ * connection pins it (docs/architecture.md, "Generations"). The data plane includes
+ * this header only: it never depends on control, which builds the generation and
+ * installs its destructor. */
 #ifndef SL_GEN_H
 #define SL_GEN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <ctype.h>
 
 #define SL_MAX_VS 16384
 #define SL_MAX_HEALTH 65536
@@ -52,13 +58,37 @@ struct sl_gen_pool {
 	uint32_t max_conns;     /* max_concurrent_connections_per_server, 0 = no limit */
 	int32_t graceful_timeout;   /* graceful_disable_timeout in minutes: 0 = reset at once, -1 = never */
 	uint8_t lb_algorithm;   /* enum sl_lb_algo */
-	uint8_t lb_hash;        /* index of lb_algorithm_hash enum, 0 = source ip */
+	uint8_t lb_hash;        /* index of lb_algorithm_hash enum (enum sl_lb_hash_kind), 0 = source ip */
 	bool enabled;
 	uint16_t default_port;
 	uint32_t first_server, n_servers;   /* into sl_gen.servers */
+	char hash_hdr[64];      /* LB_ALGORITHM_CONSISTENT_HASH_CUSTOM_HEADER: the header */
+	uint32_t server_timeout_ms; /* HTTP: a request's answer must start within; 0 = 60 s */
 };
 
 struct sl_gen_pg_member { uint32_t pool_idx; uint16_t ratio; int32_t priority; };
+
+/* An HTTP VS's application profile (Avi http_profile) and its HTTPPolicySets
+ * (dataplane/policy), compiled by control (control/gen_http.c). Shared by
+ * every generation in which the VS's profile and policy sets are unchanged
+ * (refs, main lcore only), so a change elsewhere recompiles no regex. A
+ * policy's pool / pool-group handle is the object's stable slot: map it with
+ * pool_by_slot / pg_by_slot of the generation the request pinned. */
+struct sl_policy_set;
+struct sl_tls_vs;   /* dataplane/app/tls/sl_tls.h: a VS's certificates and SSL_CTXs */
+struct sl_gen_http {
+	uint32_t refs;
+	uint32_t keepalive_timeout_ms;      /* idle time allowed between requests (30 s) */
+	uint32_t client_header_timeout_ms;  /* a request head must arrive within (10 s) */
+	uint32_t client_body_timeout_ms;    /* between two reads of a request body; 0 = none (30 s) */
+	uint64_t max_request_size;          /* request body bytes; 0 = no limit (413 beyond) */
+	uint32_t max_keepalive_requests;    /* per client connection; 0 = no limit */
+	bool xff, xfp, websockets, multiplex, http_to_https;
+	uint8_t xff_name_len;
+	char xff_name[64];                  /* the client-address header (X-Forwarded-For) */
+	uint32_t n_policies;
+	struct sl_policy_set **policies;    /* in http_policies[].index order; owned */
+};
 struct sl_gen_poolgroup {
 	char name[128];
 	struct sl_gen_lb *lb;
@@ -89,6 +119,12 @@ struct sl_gen_vs {
 	uint32_t max_conns;
 	uint32_t idle_timeout_s;
 	uint8_t proxy_protocol;
+	/* SL_APP_HTTP: profile and policies (NULL otherwise) */
+	const struct sl_gen_http *http;
+	/* certificates (ssl_key_and_certificate_refs) and TLS settings, one
+	 * SSL_CTX per worker; NULL without certificates. Shared by reference
+	 * count across generations while unchanged (control/gen_tls.c). */
+	const struct sl_tls_vs *tls;
 };
 
 struct sl_gen_listener {
@@ -99,10 +135,10 @@ struct sl_gen_listener {
 	uint32_t vs_idx;
 };
 
-struct sl_gen_lslot;            /* private hash buckets */
 
 struct sl_gen {
 	uint64_t id;
+	void (*release)(struct sl_gen *);   /* the builder's destructor */
 	uint32_t n_vs;
 	struct sl_gen_vs *vs;
 	uint32_t n_listeners;
@@ -142,6 +178,36 @@ const struct sl_gen_listener *sl_gen_lookup_listener(const struct sl_gen *, uint
 const struct sl_gen_vs *sl_gen_vh_child(const struct sl_gen *, const struct sl_gen_vs *parent,
 					const char *sni, size_t len);
 size_t sl_gen_vips(const struct sl_gen *, const uint32_t **vips);
-void sl_gen_free(struct sl_gen *);
+/* Frees g through the destructor its builder installed (main lcore only). */
+static inline void sl_gen_release(struct sl_gen *g)
+{
+	if (g)
+		g->release(g);
+}
+
+/* ---- for the builder (control/gen.c) and the lookups (gen_lookup.c) only:
+ * the layout of the hash tables, so both sides agree on it */
+struct sl_gen_lslot { uint32_t vip; uint8_t proto; uint32_t first, n; };
+struct sl_gen_sni { uint32_t parent, child, off, len; };
+
+static inline uint32_t sl_gen_mix32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+static inline uint32_t sl_gen_sni_hash(uint32_t parent, const char *s, size_t len)
+{
+	uint32_t h = 2166136261u ^ parent;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (uint8_t)tolower((unsigned char)s[i]);
+		h *= 16777619u;
+	}
+	return sl_gen_mix32(h);
+}
 
 #endif
