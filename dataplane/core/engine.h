@@ -12,6 +12,7 @@
 #include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
 
+#include "sl_clock.h"
 #include "sl_dns.h"
 #include "sl_net.h"
 #include "sl_startup.h"
@@ -55,6 +56,16 @@ struct sl_wstats {
 	uint64_t dns_queries, dns_answered, dns_dropped;
 	uint64_t handoff_out, handoff_in;
 	uint64_t loops, idle_sleeps, impair_dup, impair_reorder, impair_delay;
+	/* TSC cycles of loop iterations that found work and of those that did
+	 * not (idle back-off included), and the busy iterations: busy cycles
+	 * over packets or operations is the cost of each, as VPP's clocks per
+	 * vector; busy / (busy + idle) is the worker's load */
+	uint64_t cycles_busy, cycles_idle, loops_busy;
+	/* of the busy cycles, those inside the PMD's rx/tx burst calls: with
+	 * AF_XDP on veth they carry the syscalls and the kernel's own delivery
+	 * work, which a NIC's PMD does not have; busy - io is the engine's own
+	 * cost (VPP's per-node clocks, two nodes' worth) */
+	uint64_t cycles_io;
 	uint64_t drop[SL_DROP__MAX];
 };
 
@@ -96,6 +107,7 @@ struct sl_worker {
 	struct sl_impair_state imp[SL_MAX_PORTS][2];
 	struct sl_delayed delayq[SL_DELAY_SLOTS];
 	unsigned delay_n;
+	uint64_t iter_io;             /* cycles in rx/tx bursts this loop iteration */
 	struct sl_arp_entry arp[SL_ARP_SLOTS];
 	struct sl_pending pending[SL_ARP_PENDING];
 	unsigned pending_n;
@@ -107,7 +119,7 @@ struct sl_worker {
 	struct sl_qlog_worker qlog;
 	struct sl_dns_stats *dns_stats;     /* [SL_MAX_VS], by VS slot */
 	uint64_t *member_answers;           /* [SL_MAX_HEALTH], by health slot */
-	struct sl_tcp_worker *tcp;          /* stack and its consumers, tcp_fp.c */
+	struct sl_tcp_worker *tcp;          /* the stack and the application layer, stack_fp.c */
 	uint32_t *vip_seen;                 /* worker 0: [SL_VIP_SEEN] announced VIPs */
 	struct sl_wstats st __rte_cache_aligned;
 } __rte_cache_aligned;
@@ -124,9 +136,13 @@ struct sl_engine {
 	void *gen;                   /* current struct sl_gen *, RCU-published */
 	volatile bool stop;
 	uint64_t tsc_hz;
-	uint64_t start_tsc;
-	uint64_t wall_base_us;       /* wall clock at start_tsc */
-	uint64_t boot_base_us;       /* CLOCK_BOOTTIME at start_tsc: TCP clock base */
+	uint64_t start_tsc;          /* engine clock 0; "test clock-offset-cycles" moves it back */
+	struct sl_tsc_scale tsc_us, tsc_ns;
+	/* wall clock and CLOCK_BOOTTIME (the TCP clock base) minus the engine
+	 * clock at start-up, so base + sl_now_us() is that clock whatever the
+	 * start offset (modulo 2^64: the sums are all that is used) */
+	uint64_t wall_base_us;
+	uint64_t boot_base_us;
 	/* TCP ISN/cookie/timestamp secret, kept in the state dir so ISNs and
 	 * timestamps continue across restarts (docs/tcp.md); all zero = none */
 	uint8_t tcp_secret[32];
@@ -134,9 +150,15 @@ struct sl_engine {
 
 extern struct sl_engine sl_eng;
 
+/* the engine clock in microseconds at TSC value tsc */
+static inline uint64_t sl_tsc_us(uint64_t tsc)
+{
+	return sl_tsc_to(&sl_eng.tsc_us, tsc - sl_eng.start_tsc);
+}
+
 static inline uint64_t sl_now_us(void)
 {
-	return (rte_rdtsc() - sl_eng.start_tsc) * 1000000ull / sl_eng.tsc_hz;
+	return sl_tsc_us(rte_rdtsc());
 }
 
 /* A received TCP segment's payload sum rides in its mbuf (hash.fdir, unused
@@ -175,69 +197,6 @@ static inline struct rte_mbuf *sl_payload_alloc(struct rte_mempool *mp)
 		sl_psum_clear(m);
 	return m;
 }
-
-/* worker_fp.c */
-int sl_worker_main(void *arg);
-void sl_worker_garp(struct sl_worker *w, bool ports_too);
-int sl_route(uint32_t dst, uint32_t *nh);
-void sl_l2_output(struct sl_worker *w, struct rte_mbuf *m, int pidx, uint32_t nh);
-void sl_handoff(struct sl_worker *w, unsigned owner, unsigned pidx, struct rte_mbuf *m);
-struct sl_gen_vs;
-void sl_dns_account(struct sl_worker *w, const struct sl_gen_vs *vs, const struct sl_dns_qlog *ql, size_t rlen);
-void sl_qlog_push(struct sl_worker *w, const struct sl_gen_vs *vs, uint32_t client_ip, uint16_t client_port,
-		  bool tcp, const struct sl_dns_qlog *ql, uint64_t t0);
-
-/* tcp_fp.c */
-#include "sl_tcp.h"
-struct sl_tcp_engine_stats {
-	struct sl_tcp_counters c;
-	uint64_t active, time_wait, no_ctx, dns_tcp_queries, dns_tcp_dropped, echo_overflow,
-		idle_closed;
-	uint64_t proxy_accepted, proxy_connect_fail, proxy_no_server, proxy_bytes_c2s, proxy_bytes_s2c;
-	uint64_t mem_per_conn, mem_blocks;
-	uint64_t mem_pressure, mem_pressure_events; /* now (workers in it), times entered */
-};
-int sl_tcp_worker_init(struct sl_worker *w);
-void sl_tcp_rx(struct sl_worker *w, unsigned pidx, struct rte_mbuf *m, struct sl_pkt *p, bool owned);
-void sl_tcp_worker_tick(struct sl_worker *w, uint64_t now);
-/* around one poll of the ports and hand-off rings: ACKs owed for the
- * received segments go once per connection at the end (sl_tcp_batch_*) */
-void sl_tcp_worker_batch(struct sl_worker *w, bool begin);
-void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *out);
-unsigned sl_tcp_worker_conns(const struct sl_worker *w, void (*fn)(void *, const char *), void *arg,
-			     unsigned max);
-/* stats.c: TCP counters by name, summed over workers (worker < 0) or one */
-void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
-			void (*fn)(void *, const char *, uint64_t), void *arg);
-
-struct sl_tcp_stack *sl_tcp_worker_stack(struct sl_worker *w);
-/* L4 proxy counters, summed over workers (racy snapshots, main lcore): per VS by VS slot and per
- * server by health slot. cur = open proxied connections. */
-struct sl_proxy_vs_stats {
-	uint64_t cur, total, bytes_in, bytes_out, connect_fail, no_server, limit_vs, limit_server,
-		idle_closed, drain_reset;
-};
-struct sl_proxy_srv_stats {
-	uint64_t cur, total, bytes_in, bytes_out, connect_fail, passive_out;
-	uint32_t out_workers;        /* workers that have it out by passive health now */
-	uint32_t connect_us;         /* connect-time EWMA, mean over workers that measured it */
-};
-void sl_proxy_vs_stats(uint32_t vs_slot, struct sl_proxy_vs_stats *out);
-void sl_proxy_srv_stats(uint32_t slot, struct sl_proxy_srv_stats *out);
-
-/* hm_fp.c: health probes (control/sl_hm.h); UDP probes use local ports SL_HM_UDP_LO.. */
-#define SL_HM_UDP_LO 61440
-struct sl_hm_probe;
-int sl_hm_engine_init(unsigned n_workers);
-int sl_hm_submit(void *arg, unsigned worker, struct sl_hm_probe *p);          /* main lcore */
-unsigned sl_hm_collect(void *arg, struct sl_hm_probe **out, unsigned max);   /* main lcore */
-void sl_hm_worker_tick(struct sl_worker *w, uint64_t now);
-/* worker that sent the echo request this reply answers, or -1 when not ours */
-int sl_hm_icmp_owner(const uint8_t *icmp);
-bool sl_hm_icmp_reply(struct sl_worker *w, uint32_t src, const uint8_t *icmp);
-bool sl_hm_udp_reply(struct sl_worker *w, uint32_t src, uint16_t sport_h, uint16_t dport_h, const uint8_t *payload,
-		     uint32_t len);
-void sl_hm_worker_stats(unsigned worker, uint64_t *started, uint64_t *finished, uint64_t *active);
 
 /* port.c */
 int sl_ports_init(struct sl_engine *e, char *err, size_t errlen);

@@ -3,7 +3,10 @@
  * Control hands a worker struct sl_hm_probe pointers through an SP/SC ring (main lcore -> worker);
  * the worker runs them through its own stack and returns the same pointers on a second ring, which
  * the main lcore drains from sl_ctl_poll. Probe state lives in a fixed per-worker table reserved at
- * start-up. Replies come back to the worker that asked:
+ * start-up. TCP and HTTP probes are connections of the application layer (dataplane/app/probe,
+ * sl_probe.h: an sl_app_connect active open, the status line read by the strict HTTP parser), so
+ * they share its machinery (input queue, transform slot for a later HTTPS monitor); this table
+ * keeps their deadlines. Replies come back to the worker that asked:
  *   TCP   the stack picks a source port whose return tuple hashes to this worker;
  *   UDP   (DNS) the same rule for a port of SL_HM_UDP_LO.., so the UDP demux's flow handoff delivers
  *         the answer here;
@@ -19,8 +22,12 @@
 #include <rte_ring.h>
 
 #include "engine.h"
+#include "health.h"
+#include "l2.h"
+#include "stack.h"
 #include "sl_hm.h"
 #include "sl_net.h"
+#include "sl_probe.h"
 #include "sl_tcp.h"
 
 #define HM_SLOTS 1024               /* probes in flight per worker (control keeps below this) */
@@ -31,11 +38,10 @@
 
 struct hslot {
 	struct sl_hm_probe *p;
-	struct sl_tcp_conn *c;
+	struct sl_app_conn *c;           /* TCP, HTTP: the probe's connection (sl_probe.h) */
 	struct hm_worker *hw;
 	uint64_t start_us, deadline_us;
 	uint16_t seq, uport;
-	bool connected;
 };
 
 struct hm_worker {
@@ -102,13 +108,7 @@ static void finish(struct hslot *s, uint8_t outcome)
 	struct sl_hm_probe *p = s->p;
 	uint16_t idx = (uint16_t)(s - hw->s);
 
-	if (s->c) {
-		struct sl_tcp_conn *c = s->c;
-
-		s->c = NULL;
-		/* graceful: a request queued before the verdict still leaves */
-		sl_tcp_close(c);
-	}
+	s->c = NULL;   /* the probe application closed it before its verdict */
 	if (s->uport)
 		hw->uport_slot[s->uport - SL_HM_UDP_LO] = 0;
 	p->outcome = outcome;
@@ -132,98 +132,10 @@ static void resp_add(struct sl_hm_probe *p, const uint8_t *d, uint32_t len)
 	p->resp_len = (uint16_t)(p->resp_len + len);
 }
 
-/* The exchange has said enough for control to judge it. */
-static bool tcp_conclusive(const struct sl_hm_probe *p)
+static void probe_done(void *arg, uint8_t outcome)
 {
-	if (p->resp_len == SL_HM_RESP_MAX)
-		return true;
-	if (p->kind == SL_HM_HTTP)
-		return memmem(p->resp, p->resp_len, "\r\n", 2) != NULL;
-	return p->expect_len && memmem(p->resp, p->resp_len, p->expect, p->expect_len);
+	finish(arg, outcome);
 }
-
-static void hm_connected(void *uarg, struct sl_tcp_conn *c)
-{
-	struct hslot *s = uarg;
-	struct sl_hm_probe *p = s->p;
-	uint32_t off = 0;
-
-	(void)c;
-	s->connected = true;
-	while (off < p->req_len) {
-		struct rte_mbuf *m = sl_payload_alloc(s->hw->w->pool);
-		uint32_t n;
-		int rc;
-
-		if (!m) {
-			finish(s, SL_HM_BUSY);
-			return;
-		}
-		n = RTE_MIN(p->req_len - off, (uint32_t)rte_pktmbuf_tailroom(m));
-		memcpy(rte_pktmbuf_mtod(m, uint8_t *), p->req + off, n);
-		m->data_len = (uint16_t)n;
-		m->pkt_len = n;
-		rc = sl_tcp_send(s->c, (struct sl_buf *)m, 0, n);
-		rte_pktmbuf_free(m);
-		if (rc) {
-			/* a request beyond the send buffer is not a health check we can run */
-			finish(s, rc == -EAGAIN ? SL_HM_BUSY : SL_HM_RESET);
-			return;
-		}
-		off += n;
-	}
-	/* plain TCP without an expected answer: the connect is the check */
-	if (p->kind == SL_HM_TCP && !p->expect_len)
-		finish(s, SL_HM_DONE);
-}
-
-static void hm_recv(void *uarg, struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len)
-{
-	struct hslot *s = uarg;
-	const struct rte_mbuf *m = (const struct rte_mbuf *)b;
-
-	(void)c;
-	/* walk the chain: off/len may span segments */
-	while (m && len) {
-		if (off < m->data_len) {
-			uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
-
-			resp_add(s->p, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
-			len -= n;
-			off = 0;
-		} else {
-			off -= m->data_len;
-		}
-		m = m->next;
-	}
-	if (tcp_conclusive(s->p))
-		finish(s, SL_HM_DONE);
-}
-
-static void hm_writable(void *uarg, struct sl_tcp_conn *c)
-{
-	(void)uarg;
-	(void)c;
-}
-
-static void hm_peer_closed(void *uarg, struct sl_tcp_conn *c)
-{
-	(void)c;
-	finish(uarg, SL_HM_DONE);
-}
-
-static void hm_error(void *uarg, struct sl_tcp_conn *c, int reason)
-{
-	struct hslot *s = uarg;
-
-	(void)c;
-	if (!s->connected)
-		finish(s, reason == SL_TCP_ERR_TIMEOUT ? SL_HM_TIMEOUT : SL_HM_REFUSED);
-	else
-		finish(s, reason == SL_TCP_ERR_TIMEOUT ? SL_HM_TIMEOUT : SL_HM_RESET);
-}
-
-static const struct sl_tcp_ops hm_tcp_ops = { hm_connected, hm_recv, hm_writable, hm_peer_closed, hm_error };
 
 /* Ethernet + IPv4 + 8 bytes of L4 header + payload, for port pidx to dst; the L4 header and payload
  * are the caller's. Built as UDP (the net library's builder), turned into ICMP by the caller. */
@@ -333,14 +245,20 @@ static uint8_t start_dns(struct hm_worker *hw, struct hslot *s, uint16_t idx)
 
 static uint8_t start_tcp(struct hm_worker *hw, struct hslot *s)
 {
-	uint32_t nh;
-	int pidx = sl_route(s->p->ip, &nh), err = 0;
+	struct sl_app_worker *aw = sl_tcp_worker_app(hw->w);
+	struct sl_hm_probe *p = s->p;
+	struct sl_app_conn *c;
+	uint8_t rc = SL_HM_BUSY;
 
-	if (pidx < 0)
-		return SL_HM_NO_ROUTE;
-	s->c = sl_tcp_connect(sl_tcp_worker_stack(hw->w), sl_eng.ports[pidx].conf.ip, s->p->ip, s->p->port,
-			      &hm_tcp_ops, s, &err);
-	return s->c ? 0 : SL_HM_BUSY;
+	if (!aw)
+		return SL_HM_BUSY;
+	c = sl_probe_start(aw, p, probe_done, s, &rc);
+	if (!c)
+		return rc;
+	/* the probe may have ended already (then the slot is free again) */
+	if (s->p == p)
+		s->c = c;
+	return 0;
 }
 
 static void start(struct hm_worker *hw, struct sl_hm_probe *p, uint64_t now)
@@ -361,11 +279,11 @@ static void start(struct hm_worker *hw, struct sl_hm_probe *p, uint64_t now)
 	s = &hw->s[idx];
 	s->p = p;
 	s->c = NULL;
-	s->connected = false;
 	s->uport = 0;
 	s->start_us = now;
 	s->deadline_us = now + (uint64_t)p->timeout_ms * 1000;
 	p->resp_len = 0;
+	p->status = 0;
 	hw->nactive++;
 	hw->started++;
 	switch (p->kind) {
@@ -382,7 +300,6 @@ static void start(struct hm_worker *hw, struct sl_hm_probe *p, uint64_t now)
 	default:
 		rc = SL_HM_BUSY;
 	}
-	/* the TCP connect may already have finished the probe (refused by our own stack) */
 	if (rc && s->p == p)
 		finish(s, rc);
 }
@@ -406,10 +323,10 @@ void sl_hm_worker_tick(struct sl_worker *w, uint64_t now)
 
 		if (s->p && now >= s->deadline_us) {
 			if (s->c) {
-				struct sl_tcp_conn *c = s->c;
+				struct sl_app_conn *c = s->c;
 
 				s->c = NULL;
-				sl_tcp_abort(c);
+				sl_probe_cancel(c);
 			}
 			finish(s, SL_HM_TIMEOUT);
 		}

@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "qlog.h"
+#include "alog.h"
 #include "sl_gen.h"
 
 #define MAX_FILES 256
@@ -74,7 +75,7 @@ static FILE *file_for(const char *dir, uint32_t slot, const char *vs_name)
 			return files[i].f;
 	if (n_files == MAX_FILES)
 		return NULL;
-	snprintf(path, sizeof(path), "%s/%s.dns.jsonl", dir, vs_name);
+	sl_log_file_name(path, sizeof(path), dir, vs_name, ".dns.jsonl");
 	f = fopen(path, "a");
 	if (!f)
 		return NULL;
@@ -166,4 +167,59 @@ void sl_qlog_close(void)
 	for (unsigned i = 0; i < n_files; i++)
 		fclose(files[i].f);
 	n_files = 0;
+}
+
+/* Per-VS counters and per-member answer counts of one DNS answer (UDP or TCP). */
+void sl_dns_account(struct sl_worker *w, const struct sl_gen_vs *vs, const struct sl_dns_qlog *ql, size_t rlen)
+{
+	sl_dns_stats_add(&w->dns_stats[vs->slot], ql, rlen);
+	for (unsigned i = 0; i < ql->n_ans && i < 8; i++)
+		if (ql->ans_slot[i] >= 0 && ql->ans_slot[i] < SL_MAX_HEALTH)
+			w->member_answers[ql->ans_slot[i]]++;
+}
+
+/* Query log record, within the VS's per-second budget per worker. */
+void sl_qlog_push(struct sl_worker *w, const struct sl_gen_vs *vs, uint32_t client_ip, uint16_t client_port,
+		  bool tcp, const struct sl_dns_qlog *ql, uint64_t t0)
+{
+	struct sl_qlog_worker *q = &w->qlog;
+	struct sl_qlog_budget *b = &q->budget[vs->slot];
+	uint64_t now = sl_now_us();
+	struct sl_qlog_rec r;
+
+	if (vs->log_throttle) {
+		uint32_t sec = (uint32_t)(now / 1000000);
+		/* the VS budget is split over workers, rounding up */
+		uint32_t per_worker = (vs->log_throttle + sl_eng.n_workers - 1) / sl_eng.n_workers;
+
+		if (b->sec != sec) {
+			b->sec = sec;
+			b->used = 0;
+		}
+		if (b->used >= per_worker) {
+			q->throttled++;
+			return;
+		}
+		b->used++;
+	}
+	r.ts_us = sl_eng.wall_base_us + now;
+	r.client_ip = client_ip;
+	r.client_port = client_port;
+	r.tcp = tcp;
+	r.pad = 0;
+	r.qtype = ql->qtype;
+	r.vs_slot = vs->slot;
+	r.latency_ns = (uint32_t)RTE_MIN(sl_tsc_to(&sl_eng.tsc_ns, rte_rdtsc() - t0), UINT32_MAX);
+	r.rcode = ql->rcode;
+	r.n_ans = ql->n_ans;
+	r.flags = ql->flags;
+	r.drop = ql->drop;
+	r.worker = (uint8_t)w->id;
+	r.err = ql->err;
+	memcpy(r.ans_ip, ql->ans_ip, sizeof(r.ans_ip));
+	memcpy(r.qname, ql->qname, sizeof(r.qname));
+	if (rte_ring_sp_enqueue_elem(q->ring, &r, sizeof(r)))
+		q->ring_full++;
+	else
+		q->logged++;
 }

@@ -45,4 +45,13 @@ int sl_qlog_worker_init(struct sl_qlog_worker *q, unsigned worker);
 unsigned sl_qlog_drain(const char *log_dir);
 void sl_qlog_close(void);
 
+/* Worker side, for an answer over UDP or TCP: per-VS counters and
+ * per-member answer counts; a query log record within the VS's per-second
+ * budget. */
+struct sl_worker;
+struct sl_gen_vs;
+void sl_dns_account(struct sl_worker *w, const struct sl_gen_vs *vs, const struct sl_dns_qlog *ql, size_t rlen);
+void sl_qlog_push(struct sl_worker *w, const struct sl_gen_vs *vs, uint32_t client_ip, uint16_t client_port,
+		  bool tcp, const struct sl_dns_qlog *ql, uint64_t t0);
+
 #endif

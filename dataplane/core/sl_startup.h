@@ -52,6 +52,10 @@ struct sl_startup {
 	uint32_t tcp_data_retries;       /* RTO expiries before abort, 0 = stack default (15) */
 	uint32_t tcp_rto_max_ms;         /* 0 = stack default (60000) */
 	uint32_t arp_ttl_s;              /* neighbour entry lifetime before re-confirmation, default 300 */
+	/* test-only: the engine clock starts this many TSC cycles in, so a
+	 * test reaches points of its range (e.g. 2^64 / 10^6 cycles, where the
+	 * old conversion overflowed) soon after start; 0 = off */
+	uint64_t clock_offset_cycles;
 };
 
 /* Parse a start-up file. On error returns -EINVAL (or -errno for I/O) and

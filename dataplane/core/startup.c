@@ -281,8 +281,19 @@ static int parse_test(struct pctx *c, struct sl_startup *su, char **t, int n)
 			su->tcp_source_port = (uint16_t)v;
 		return 0;
 	}
-	return fail(c, "test", "expected 'test udp-echo PORT', 'test udp-probe IP PORT' or "
-		    "'test tcp-echo|tcp-sink|tcp-source PORT'");
+	if (n == 3 && !strcmp(t[1], "clock-offset-cycles")) {
+		char *end;
+
+		/* at most 2^62: three quarters of the cycle range (200 years at
+		 * 2.1 GHz) stay ahead of the clock */
+		errno = 0;
+		su->clock_offset_cycles = strtoull(t[2], &end, 0);
+		if (errno || *end || t[2][0] == '-' || !t[2][0] || su->clock_offset_cycles >> 62)
+			return fail(c, "clock-offset-cycles", "'%s' is not 0-2^62", t[2]);
+		return 0;
+	}
+	return fail(c, "test", "expected 'test udp-echo PORT', 'test udp-probe IP PORT', "
+		    "'test tcp-echo|tcp-sink|tcp-source PORT' or 'test clock-offset-cycles N'");
 }
 
 static int parse_arp(struct pctx *c, struct sl_startup *su, char **t, int n)

@@ -16,13 +16,15 @@
 #include <rte_telemetry.h>
 
 #include "engine.h"
+#include "health.h"
+#include "stack.h"
 
 #define FIELDS(X) \
 	X(rx_pkts) X(tx_pkts) X(rx_bytes) X(tx_bytes) X(arp_replied) X(arp_requests_sent) \
 	X(arp_learned) X(arp_expired) X(garp_sent) X(icmp_echo_replied) X(udp_echo_replied) X(udp_probes_sent) X(tcp_segs_in) \
 	X(rx_csum_offloaded) X(tx_csum_offloaded) X(tx_csum_reused) X(dns_queries) \
 	X(dns_answered) X(dns_dropped) X(handoff_out) X(handoff_in) X(loops) X(idle_sleeps) \
-	X(impair_dup) X(impair_reorder) X(impair_delay)
+	X(impair_dup) X(impair_reorder) X(impair_delay) X(cycles_busy) X(cycles_idle) X(loops_busy) X(cycles_io)
 
 void sl_stats_sum(const struct sl_engine *e, int worker, struct sl_wstats *out)
 {
@@ -187,6 +189,10 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 		rte_tel_data_add_dict_int(c, "lcore", (int)w->lcore);
 		rte_tel_data_add_dict_u64(c, "loops", w->st.loops);
 		rte_tel_data_add_dict_u64(c, "idle_sleeps", w->st.idle_sleeps);
+		rte_tel_data_add_dict_u64(c, "loops_busy", w->st.loops_busy);
+		rte_tel_data_add_dict_u64(c, "cycles_busy", w->st.cycles_busy);
+		rte_tel_data_add_dict_u64(c, "cycles_idle", w->st.cycles_idle);
+		rte_tel_data_add_dict_u64(c, "cycles_io", w->st.cycles_io);
 		rte_tel_data_add_dict_u64(c, "rx_pkts", w->st.rx_pkts);
 		rte_tel_data_add_dict_u64(c, "handoff_in", w->st.handoff_in);
 		rte_tel_data_add_dict_u64(c, "handoff_out", w->st.handoff_out);
@@ -238,6 +244,11 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 		sum.proxy_no_server += t.proxy_no_server;
 		sum.proxy_bytes_c2s += t.proxy_bytes_c2s;
 		sum.proxy_bytes_s2c += t.proxy_bytes_s2c;
+		sum.app_conns += t.app_conns;
+		sum.app_no_pin += t.app_no_pin;
+		sum.app_in_coalesced += t.app_in_coalesced;
+		sum.app_in_blocks_used += t.app_in_blocks_used;
+		sum.app_pinned_gens += t.app_pinned_gens;
 	}
 #define VISIT(f) fn(arg, #f, sum.c.f);
 	TCP_FIELDS(VISIT)
@@ -251,6 +262,7 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 	fn(arg, "app_no_context", sum.no_ctx);
 	fn(arg, "dns_tcp_queries", sum.dns_tcp_queries);
 	fn(arg, "dns_tcp_dropped", sum.dns_tcp_dropped);
+	/* received data with no input-queue block left for it (the connection was reset) */
 	fn(arg, "echo_overflow", sum.echo_overflow);
 	fn(arg, "idle_closed", sum.idle_closed);
 	fn(arg, "mem_pressure", sum.mem_pressure);
@@ -260,6 +272,11 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 	fn(arg, "proxy_no_server", sum.proxy_no_server);
 	fn(arg, "proxy_bytes_c2s", sum.proxy_bytes_c2s);
 	fn(arg, "proxy_bytes_s2c", sum.proxy_bytes_s2c);
+	fn(arg, "app_conns", sum.app_conns);
+	fn(arg, "app_no_pin", sum.app_no_pin);
+	fn(arg, "app_in_coalesced", sum.app_in_coalesced);
+	fn(arg, "app_in_blocks_used", sum.app_in_blocks_used);
+	fn(arg, "app_pinned_gens", sum.app_pinned_gens);
 }
 
 static int tel_tcp(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -293,6 +310,25 @@ static int tel_conns(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+/* The engine clock and the bases that turn it into wall and boot time, so
+ * tests can see where in its range it is (test clock-offset-cycles) and
+ * that both derived clocks still match the system's. */
+static int tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	uint64_t tsc = rte_rdtsc();
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", sl_eng.tsc_hz);
+	rte_tel_data_add_dict_u64(d, "cycles", tsc - sl_eng.start_tsc);
+	rte_tel_data_add_dict_u64(d, "offset_cycles", sl_eng.su.clock_offset_cycles);
+	rte_tel_data_add_dict_u64(d, "now_us", sl_tsc_us(tsc));
+	rte_tel_data_add_dict_u64(d, "wall_us", sl_eng.wall_base_us + sl_tsc_us(tsc));
+	rte_tel_data_add_dict_u64(d, "boot_us", sl_eng.boot_base_us + sl_tsc_us(tsc));
+	return 0;
+}
+
 int sl_telemetry_init(void)
 {
 	int rc = rte_telemetry_register_cmd("/sluice/stats", tel_stats,
@@ -307,6 +343,8 @@ int sl_telemetry_init(void)
 	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/conns", tel_conns,
 		"Open TCP connections with an application (up to 200 per worker): tuple, state, queues, windows");
 	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/workers", tel_workers,
-		"Workers: lcore, loops, idle sleeps, handoffs");
+		"Workers: lcore, loops, idle sleeps, busy and idle cycles, handoffs");
+	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/clock", tel_clock,
+		"Engine clock: TSC rate, cycles and microseconds since its zero, wall and boot time from it");
 	return rc;
 }

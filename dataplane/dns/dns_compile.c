@@ -375,8 +375,17 @@ static const char *rname_wire(const char *mail, const uint8_t *zone, unsigned zl
 	return NULL;
 }
 
+static void put32(uint8_t *t, uint32_t v)
+{
+	t[0] = (uint8_t)(v >> 24);
+	t[1] = (uint8_t)(v >> 16);
+	t[2] = (uint8_t)(v >> 8);
+	t[3] = (uint8_t)v;
+}
+
+/* serial: from the config, or 0 for the compile time (sl_dns_db_keep_serials may keep an older one) */
 static int add_zone(struct cc *c, const char *obj, const uint8_t *w, unsigned wl, const char *ns,
-		    const char *mail, uint32_t soa_ttl, const char *pfx, const char *key)
+		    const char *mail, uint32_t soa_ttl, uint32_t serial, const char *pfx, const char *key)
 {
 	uint32_t slot;
 	uint32_t n = tab_find(c, w, wl, &slot);
@@ -389,6 +398,10 @@ static int add_zone(struct cc *c, const char *obj, const uint8_t *w, unsigned wl
 	c->nodes[n].zone = c->n_zones;
 	c->zones[c->n_zones].node = n;
 	c->zones[c->n_zones].neg_ttl = c->neg_ttl;
+	c->zones[c->n_zones].fixed = serial != 0;
+	if (!serial)
+		serial = (uint32_t)time(NULL);
+	c->zones[c->n_zones].serial = serial;
 	c->n_zones++;
 
 	uint8_t rd[2 * (DNS_MAX_NAME + 1) + 20];
@@ -404,14 +417,9 @@ static int add_zone(struct cc *c, const char *obj, const uint8_t *w, unsigned wl
 	if (why)
 		return fail(c, obj, why, "%sadmin_email", pfx);
 	uint8_t *t = rd + l1 + l2;
-	uint32_t serial = (uint32_t)time(NULL);
 	uint32_t v[5] = { serial, 10800, 3600, 86400, c->neg_ttl };
-	for (int i = 0; i < 5; i++) {
-		t[4 * i] = (uint8_t)(v[i] >> 24);
-		t[4 * i + 1] = (uint8_t)(v[i] >> 16);
-		t[4 * i + 2] = (uint8_t)(v[i] >> 8);
-		t[4 * i + 3] = (uint8_t)v[i];
-	}
+	for (int i = 0; i < 5; i++)
+		put32(t + 4 * i, v[i]);
 	int rc = pend_add(c, n, TI_SOA, soa_ttl, 0, RR_ALGO_RR, rd, l1 + l2 + 20, -1);
 	if (rc)
 		return rc;
@@ -472,11 +480,13 @@ static int parse_profile(struct cc *c, const json_t *ap, bool *refuse, bool *edn
 		uint8_t w[DNS_MAX_NAME + 1];
 		unsigned wl;
 		const char *ns, *mail;
+		uint32_t serial;
 		if ((rc = get_name(c, obj, z, "domain_name", true, false, w, &wl, zp)) ||
 		    (rc = get_str(c, obj, z, "name_server", false, &ns, zp)) ||
 		    (rc = get_str(c, obj, z, "admin_email", false, &mail, zp)) ||
+		    (rc = get_uint(c, obj, z, "sluice_soa_serial", 1, UINT32_MAX, 0, &serial, zp)) ||
 		    (rc = add_zone(c, obj, w, wl, ns ? ns : c->ns_default, mail ? mail : c->admin_default,
-				   c->ttl, zp, "domain_name")))
+				   c->ttl, serial, zp, "domain_name")))
 			return rc;
 	}
 	/* Legacy domain_names[] (ends-with semantics): zones with profile-level SOA fields. */
@@ -496,7 +506,7 @@ static int parse_profile(struct cc *c, const json_t *ap, bool *refuse, bool *edn
 		uint32_t slot, n = tab_find(c, w, wl, &slot);
 		if (n != DNS_NONE && (c->nodes[n].flags & NODE_APEX))
 			continue;   /* also listed in dns_zones */
-		if ((rc = add_zone(c, obj, w, wl, c->ns_default, c->admin_default, c->ttl, zp, "")))
+		if ((rc = add_zone(c, obj, w, wl, c->ns_default, c->admin_default, c->ttl, 0, zp, "")))
 			return rc;
 	}
 	return 0;
@@ -680,7 +690,7 @@ static int parse_records(struct cc *c, const json_t *vs)
 						continue;   /* already a dns_zones entry */
 					char key[32];
 					snprintf(key, sizeof(key), "fqdn[%zu]", j);
-					if ((rc = add_zone(c, obj, w, wl, c->ns_default, c->admin_default, ttl,
+					if ((rc = add_zone(c, obj, w, wl, c->ns_default, c->admin_default, ttl, 0,
 							   pfx, key)))
 						return rc;
 					continue;
@@ -1062,6 +1072,108 @@ static int finish(struct cc *c, struct sl_dns_db *db, unsigned n_workers)
 	return 0;
 }
 
+/* ---- SOA serials ---- */
+
+static uint64_t fnv64(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+#define FNV64_INIT 0xcbf29ce484222325ull
+
+static uint64_t node_hash(const struct sl_dns_db *db, const struct dns_node *n)
+{
+	uint64_t h = fnv64(FNV64_INIT, db->names + n->name_off, n->name_len);
+	h = fnv64(h, &n->flags, 1);
+	for (int ti = 0; ti < TI_MAX; ti++) {
+		if (n->rrset[ti] == DNS_NONE) {
+			h = fnv64(h, "-", 1);
+			continue;
+		}
+		const struct dns_rrset *rs = &db->rrsets[n->rrset[ti]];
+		uint32_t hd[] = { rs->type, rs->count, rs->ttl, rs->nresp, rs->algo };
+		h = fnv64(h, hd, sizeof(hd));
+		for (uint32_t k = 0; k < rs->count; k++) {
+			const struct dns_rr *rr = &db->rrs[rs->first + k];
+			const uint8_t *rd = db->rdata + rr->off;
+			/* the SOA's own serial is what is being decided: the 20 bytes after the names start with it */
+			bool soa = rs->type == DNS_T_SOA;
+			h = fnv64(h, rd, soa ? rr->len - 20u : rr->len);
+			if (soa)
+				h = fnv64(h, rd + rr->len - 16, 16);
+		}
+	}
+	if (n->gslb != DNS_NONE) {
+		const struct dns_gslb *gs = &db->gslbs[n->gslb];
+		uint32_t gh[] = { gs->ttl, gs->num_ip, gs->down, gs->fallback_be, gs->ngroups };
+		h = fnv64(h, gh, sizeof(gh));
+		for (uint32_t g = 0; g < gs->ngroups; g++) {
+			const struct dns_group *gr = &db->groups[gs->first_group + g];
+			uint32_t grh[] = { gr->count, gr->mask_be, gr->algo };
+			h = fnv64(h, grh, sizeof(grh));
+			for (uint32_t k = 0; k < gr->count; k++) {
+				const struct dns_member *m = &db->members[gr->first + k];
+				uint32_t mh[] = { m->ip_be, m->ratio, m->enabled, m->pref };
+				h = fnv64(h, mh, sizeof(mh));
+			}
+		}
+	}
+	/* splitmix64 finaliser: the per-zone sum below must not let node hashes cancel */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+/* Summed over nodes, so the order nodes were created in (which other zones' records shift) does
+ * not matter; health is run-time state and not part of it. */
+static void zone_hashes(struct sl_dns_db *db)
+{
+	for (uint32_t z = 0; z < db->n_zones; z++)
+		db->zones[z].hash = fnv64(FNV64_INIT, &db->zones[z].neg_ttl, sizeof(db->zones[z].neg_ttl));
+	for (uint32_t i = 0; i < db->n_nodes; i++)
+		if (db->nodes[i].zone != DNS_NONE)
+			db->zones[db->nodes[i].zone].hash += node_hash(db, &db->nodes[i]);
+}
+
+static void set_serial(struct sl_dns_db *db, struct dns_zone *z, uint32_t serial)
+{
+	const struct dns_rrset *rs = &db->rrsets[db->nodes[z->node].rrset[TI_SOA]];
+	const struct dns_rr *rr = &db->rrs[rs->first];
+	put32(db->rdata + rr->off + rr->len - 20, serial);
+	z->serial = serial;
+}
+
+void sl_dns_db_keep_serials(struct sl_dns_db *db, const struct sl_dns_db *prev)
+{
+	for (uint32_t z = 0; prev && z < db->n_zones; z++) {
+		struct dns_zone *zn = &db->zones[z];
+		const struct dns_node *apex = &db->nodes[zn->node];
+		uint32_t pn = sl_dns_lookup(prev, db->names + apex->name_off, apex->name_len);
+		if (zn->fixed || pn == DNS_NONE || !(prev->nodes[pn].flags & NODE_APEX))
+			continue;
+		const struct dns_zone *pz = &prev->zones[prev->nodes[pn].zone];
+		if (pz->hash == zn->hash)
+			set_serial(db, zn, pz->serial);
+		else if ((int32_t)(zn->serial - pz->serial) <= 0)   /* RFC 1982: not after prev's */
+			set_serial(db, zn, pz->serial + 1);
+	}
+}
+
+uint32_t sl_dns_db_zone_serial(const struct sl_dns_db *db, const char *zone)
+{
+	uint8_t w[DNS_MAX_NAME + 1];
+	unsigned wl;
+	if (text_to_wire(zone, w, &wl, false))
+		return 0;
+	uint32_t n = sl_dns_lookup(db, w, wl);
+	return n != DNS_NONE && (db->nodes[n].flags & NODE_APEX) ? db->zones[db->nodes[n].zone].serial : 0;
+}
+
 static void cc_free(struct cc *c)
 {
 	free(c->nodes); free(c->names); free(c->tab); free(c->rdata); free(c->pend);
@@ -1106,6 +1218,7 @@ int sl_dns_compile(const json_t *vs, const json_t *app_profile, const json_t *gs
 		sl_dns_db_free(db);
 		return rc;
 	}
+	zone_hashes(db);
 	db->health = health;
 	db->refuse_outside = refuse;
 	db->edns = edns;

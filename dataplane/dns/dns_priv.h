@@ -67,6 +67,9 @@ struct dns_rr {
 struct dns_zone {
 	uint32_t node;              /* apex */
 	uint32_t neg_ttl;           /* SOA minimum and TTL of negative-answer SOA */
+	uint32_t serial;            /* as written in the SOA rdata */
+	bool fixed;                 /* serial set in the config (sluice_soa_serial) */
+	uint64_t hash;              /* everything the zone answers except the serial */
 };
 
 #define GS_ALGO_RR   0

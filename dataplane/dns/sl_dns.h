@@ -109,6 +109,13 @@ struct sl_dns_stats {
 /* Account one sl_dns_answer() outcome (resp_len is its return value). No allocation. */
 void sl_dns_stats_add(struct sl_dns_stats *, const struct sl_dns_qlog *, size_t resp_len);
 
+/* Extension: SOA serials across recompiles. A zone of db whose answers equal those of the same zone
+ * in prev (an older db of the same VS) keeps prev's serial; a changed zone gets max(compile time,
+ * prev + 1) in RFC 1982 order; a zone with sluice_soa_serial keeps that. Call before db is used. */
+void sl_dns_db_keep_serials(struct sl_dns_db *db, const struct sl_dns_db *prev);
+/* SOA serial of the zone with apex name (presentation form), 0 when db has no such zone. */
+uint32_t sl_dns_db_zone_serial(const struct sl_dns_db *db, const char *zone);
+
 /* Introspection for tests and the control API. */
 unsigned sl_dns_db_zone_count(const struct sl_dns_db *);
 unsigned sl_dns_db_node_count(const struct sl_dns_db *);

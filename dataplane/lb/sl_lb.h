@@ -24,7 +24,10 @@ enum sl_lb_alg {
 /* Same numbering as sl_gen_pool.lb_hash (Avi lb_algorithm_hash order). The pool only needs
  * the 64-bit hash in sl_lb_in: for URI / header / string kinds the caller hashes that key
  * with sl_lb_hash_bytes(). */
-enum sl_lb_hash_kind { SL_LB_HASH_SOURCE_IP = 0, SL_LB_HASH_SOURCE_IP_AND_PORT = 1 };
+enum sl_lb_hash_kind {
+	SL_LB_HASH_SOURCE_IP = 0, SL_LB_HASH_SOURCE_IP_AND_PORT = 1,
+	SL_LB_HASH_URI = 2, SL_LB_HASH_CUSTOM_HEADER = 3,   /* HTTP: sl_lb_hash_bytes of the URI / header */
+};
 
 #define SL_LB_MAX_SERVERS 65535u  /* indexes fit in 16 bits */
 #define SL_LB_MAX_EXCLUDE 4u      /* servers a retry can skip */

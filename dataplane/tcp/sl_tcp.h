@@ -162,6 +162,12 @@ struct sl_tcp_conf {
 	 * this worker). NULL = any free port. */
 	bool (*port_ok)(void *arg, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 	void *port_ok_arg;
+	/* Wildcard listener (sl_tcp_listen with port 0): does it take a SYN to
+	 * lip:lport no other listener matches? Asked once per SYN (and per
+	 * cookie ACK), so an embedder can serve whatever its configuration
+	 * says without a listener per address and port. NULL = never. */
+	bool (*serves)(void *arg, uint32_t lip, uint16_t lport);
+	void *serves_arg;
 	/* Init-time memory; NULL = aligned_alloc/free. */
 	void *(*alloc)(void *arg, size_t size, size_t align);
 	void (*free)(void *arg, void *p);
@@ -250,10 +256,13 @@ void sl_tcp_batch_end(struct sl_tcp_stack *st);
  * send queues: a deadlock (Linux prunes its queues for the same reason). */
 void sl_tcp_set_mem_pressure(struct sl_tcp_stack *st, bool on);
 
-/* ip 0 = any local address. -EADDRINUSE, -ENOSPC. */
+/* ip 0 = any local address; port 0 = the wildcard listener (conf.serves
+ * decides per SYN; one per stack). -EADDRINUSE, -ENOSPC. */
 struct sl_tcp_listener *sl_tcp_listen(struct sl_tcp_stack *st, uint32_t ip, uint16_t port,
 				      const struct sl_tcp_listen_ops *ops, void *arg, int *err);
 void sl_tcp_unlisten(struct sl_tcp_listener *l);
+/* conf.serves after create (its embedder may need the stack first). */
+void sl_tcp_set_serves(struct sl_tcp_stack *st, bool (*serves)(void *arg, uint32_t lip, uint16_t lport), void *arg);
 
 /* Active open; the source port is chosen from the ephemeral range honouring
  * conf.port_ok. NULL with *err = -ENOBUFS (no TCB), -EADDRNOTAVAIL (no port). */

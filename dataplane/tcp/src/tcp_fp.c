@@ -1544,13 +1544,17 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 	/* acceptability (RFC 9293 3.10.7.4, first check) */
 	uint32_t slen = plen + !!(fl & SL_TCP_SYN) + !!(fl & SL_TCP_FIN);
 	uint32_t rwnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	/* One change from the RFC's table, as Linux (tcp_sequence): a segment
+	 * starting exactly at the right edge counts. A peer that has filled our
+	 * window while we hold a hole (loss, or data dropped under memory
+	 * pressure) sends its ACKs with SEG.SEQ = RCV.NXT + RCV.WND; refusing
+	 * them ignores every ACK of our own data, and our sends then back off
+	 * to rto_max (found under 5 % loss on the L4 proxy: 60 s stalls). */
 	bool ok;
-	if (!slen)
-		ok = rwnd ? (SEQ_GEQ(seq, c->rcv_nxt) && SEQ_LT(seq, c->rcv_nxt + rwnd)) : seq == c->rcv_nxt;
-	else if (!rwnd)
-		ok = seq == c->rcv_nxt; /* ACK/RST/FIN still count, data is trimmed */
+	if (!slen || !rwnd)
+		ok = SEQ_GEQ(seq, c->rcv_nxt) && SEQ_LEQ(seq, c->rcv_nxt + rwnd); /* data beyond is trimmed */
 	else
-		ok = (SEQ_GEQ(seq, c->rcv_nxt) && SEQ_LT(seq, c->rcv_nxt + rwnd)) ||
+		ok = (SEQ_GEQ(seq, c->rcv_nxt) && SEQ_LEQ(seq, c->rcv_nxt + rwnd)) ||
 		     (SEQ_GEQ(seq + slen - 1, c->rcv_nxt) && SEQ_LT(seq + slen - 1, c->rcv_nxt + rwnd));
 	if (!ok) {
 		if (!plen && !(fl & (SL_TCP_SYN | SL_TCP_FIN | SL_TCP_RST))) {
@@ -1903,17 +1907,27 @@ static struct sl_tcp_conn *cookie_ack(struct sl_tcp_stack *st, struct sl_tcp_lis
 /* ------------------------------------------------------------- listen path */
 static struct sl_tcp_listener *listener_find(struct sl_tcp_stack *st, uint32_t ip, uint16_t port)
 {
-	struct sl_tcp_listener *any = NULL;
+	struct sl_tcp_listener *any = NULL, *wild = NULL;
 	for (uint32_t i = 0; i < st->conf.max_listeners; i++) {
 		struct sl_tcp_listener *l = &st->lst[i];
-		if (!l->in_use || l->port != port)
+		if (!l->in_use)
+			continue;
+		if (!l->port) {
+			wild = l;
+			continue;
+		}
+		if (l->port != port)
 			continue;
 		if (l->ip == ip)
 			return l;
 		if (!l->ip)
 			any = l;
 	}
-	return any;
+	if (any)
+		return any;
+	if (wild && st->conf.serves && st->conf.serves(st->conf.serves_arg, ip, port))
+		return wild;
+	return NULL;
 }
 
 static void syn_to_listener(struct sl_tcp_stack *st, struct sl_tcp_listener *l, uint32_t lip, uint32_t rip,
@@ -2266,7 +2280,7 @@ struct sl_tcp_listener *sl_tcp_listen(struct sl_tcp_stack *st, uint32_t ip, uint
 {
 	struct sl_tcp_listener *fr = NULL;
 	int e = 0;
-	if (!port || !ops || !ops->accept) {
+	if ((!port && ip) || !ops || !ops->accept) {
 		e = -EINVAL;
 		goto out;
 	}
@@ -2288,6 +2302,12 @@ out:
 	if (err)
 		*err = e;
 	return e ? NULL : fr;
+}
+
+void sl_tcp_set_serves(struct sl_tcp_stack *st, bool (*serves)(void *arg, uint32_t lip, uint16_t lport), void *arg)
+{
+	st->conf.serves = serves;
+	st->conf.serves_arg = arg;
 }
 
 void sl_tcp_unlisten(struct sl_tcp_listener *l)

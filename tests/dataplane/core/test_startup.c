@@ -28,6 +28,7 @@ Test(startup, testbed_file)
 		"test udp-echo 7\n"
 		"test udp-probe 198.18.0.2 9999\n"
 		"test tcp-echo 7\ntest tcp-sink 9\ntest tcp-source 19\n"
+		"test clock-offset-cycles 18446744073709\n"
 		"tcp max-conns 5000 syncookie-threshold 64 data-retries 4 rto-max-ms 1000\n"
 		"arp ttl-s 30\n";
 
@@ -65,6 +66,7 @@ Test(startup, testbed_file)
 	cr_assert_eq(su.tcp_syncookie_threshold, 64);
 	cr_assert_eq(su.tcp_data_retries, 4);
 	cr_assert_eq(su.tcp_rto_max_ms, 1000);
+	cr_assert_eq(su.clock_offset_cycles, 18446744073709ull);
 }
 
 Test(startup, defaults)
@@ -82,6 +84,7 @@ Test(startup, defaults)
 	cr_assert_eq(su.tcp_max_conns, 8192);
 	cr_assert_eq(su.tcp_syncookie_threshold, 1024);
 	cr_assert_eq(su.arp_ttl_s, 300);
+	cr_assert_eq(su.clock_offset_cycles, 0);
 	cr_assert_not(su.ports[0].no_csum_offload);
 }
 
@@ -120,6 +123,10 @@ static struct bad bads[] = {
 	{ "port a dev d role both ip 198.18.0.1/24\ntest udp-probe 198.18.0.2\n", "t:2: test: expected" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntest udp-probe 198.18.0.2 0\n", "t:2: udp-probe:" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntest tcp-echo 0\n", "t:2: tcp-echo:" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntest clock-offset-cycles -1\n", "t:2: clock-offset-cycles:" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntest clock-offset-cycles 0x4000000000000000\n",
+	  "t:2: clock-offset-cycles:" },
+	{ "port a dev d role both ip 198.18.0.1/24\ntest clock-offset-cycles 12s\n", "t:2: clock-offset-cycles:" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp max-conns 8\n", "t:2: max-conns:" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp max-conns\n", "t:2: tcp: expected" },
 	{ "port a dev d role both ip 198.18.0.1/24\ntcp rto-max-ms 10\n", "t:2: rto-max-ms:" },

@@ -1,5 +1,6 @@
 /* sl_dns_compile: bad input gives -EINVAL and the JSON path of the field. */
 #include <errno.h>
+#include <time.h>
 
 #include <criterion/criterion.h>
 
@@ -170,5 +171,102 @@ Test(dns_compile, soa_record_declares_zone)
 	rn = sl_dns_answer(db, 0, q, n, r, sizeof(r), 0, false, &ql);
 	cr_assert_eq(t_parse(r, rn, &t), 0);
 	cr_expect_eq(t.rr[0].ttl, 100);
+	sl_dns_db_free(db);
+}
+
+/* ---- SOA serials across recompiles (sl_dns_db_keep_serials) ---- */
+#define SER(n) ",\"sluice_soa_serial\":" #n
+#define RA(name, ip) "{\"fqdn\":[\"" name "\"],\"type\":\"DNS_RECORD_A\",\"ip_address\":[" IPA(ip) "]}"
+#define RECS RA("w.a.test", "198.18.0.1") "," RA("w.b.test", "198.18.0.2")
+#define GS_A(r) "[{\"name\":\"gs\",\"domain_names\":[\"gs.a.test\"],\"groups\":[{\"name\":\"g\",\"priority\":10," \
+	"\"members\":[{\"ip\":{\"addr\":\"198.18.0.50\"},\"ratio\":" #r "},{\"ip\":{\"addr\":\"198.18.0.51\"}}]}]}]"
+
+static struct sl_dns_db *zdb(const char *sa, const char *sb, const char *recs, const char *gslb)
+{
+	char prof[512], vs[2048];
+	snprintf(prof, sizeof(prof), "{\"dns_service_profile\":{\"dns_zones\":[{\"domain_name\":\"a.test\"%s},"
+		 "{\"domain_name\":\"b.test\"%s}]}}", sa, sb);
+	snprintf(vs, sizeof(vs), "{\"static_dns_records\":[%s]}", recs);
+	struct sl_dns_cerr e;
+	int rc;
+	struct sl_dns_db *db = t_compile_str(vs, prof, gslb, 1, &e, &rc);
+	cr_assert_eq(rc, 0, "%s: %s", e.path, e.detail);
+	return db;
+}
+
+/* The serial the SOA answer carries (last 20 bytes of a SOA-only response are its numbers). */
+static uint32_t wire_serial(const struct sl_dns_db *db, const char *zone)
+{
+	uint8_t q[512], r[512];
+	struct sl_dns_qlog ql;
+	size_t ql_len = tq_build(q, zone, T_SOA, -1, 7);
+	size_t n = sl_dns_answer(db, 0, q, ql_len, r, sizeof(r), 0x0100000a, false, &ql);
+	cr_assert_gt(n, 20);
+	return (uint32_t)r[n - 20] << 24 | (uint32_t)r[n - 19] << 16 | (uint32_t)r[n - 18] << 8 | r[n - 17];
+}
+
+Test(compile, soa_serial_follows_zone_content)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	struct sl_dns_db *prev = zdb(SER(1000), SER(2000), RECS, GS_A(1));
+	cr_expect_eq(sl_dns_db_zone_serial(prev, "a.test"), 1000, "explicit serial");
+	cr_expect_eq(wire_serial(prev, "a.test"), 1000);
+	cr_expect_eq(sl_dns_db_zone_serial(prev, "B.Test."), 2000);
+	cr_expect_eq(sl_dns_db_zone_serial(prev, "c.test"), 0);
+
+	/* same answers (the explicit serials dropped): both keep theirs, also on the wire */
+	struct sl_dns_db *db = zdb("", "", RECS, GS_A(1));
+	cr_expect_geq(sl_dns_db_zone_serial(db, "a.test"), now, "without prev: compile time");
+	sl_dns_db_keep_serials(db, prev);
+	cr_expect_eq(sl_dns_db_zone_serial(db, "a.test"), 1000);
+	cr_expect_eq(sl_dns_db_zone_serial(db, "b.test"), 2000);
+	cr_expect_eq(wire_serial(db, "b.test"), 2000);
+	sl_dns_db_free(db);
+
+	/* a record added to b.test, first in the list (every node index shifts): only b.test moves */
+	db = zdb("", "", RA("new.b.test", "198.18.0.3") "," RECS, GS_A(1));
+	sl_dns_db_keep_serials(db, prev);
+	cr_expect_eq(sl_dns_db_zone_serial(db, "a.test"), 1000);
+	cr_expect_geq(sl_dns_db_zone_serial(db, "b.test"), now);
+	cr_expect_eq(wire_serial(db, "b.test"), sl_dns_db_zone_serial(db, "b.test"));
+	sl_dns_db_free(db);
+
+	/* a GSLB member's ratio inside a.test changes what a.test answers */
+	db = zdb("", "", RECS, GS_A(5));
+	sl_dns_db_keep_serials(db, prev);
+	cr_expect_geq(sl_dns_db_zone_serial(db, "a.test"), now);
+	cr_expect_eq(sl_dns_db_zone_serial(db, "b.test"), 2000);
+	sl_dns_db_free(db);
+
+	/* a changed TTL or address is a change; an explicit serial always wins */
+	db = zdb("", SER(7), RA("w.a.test", "198.18.0.9") "," RA("w.b.test", "198.18.0.2"), GS_A(1));
+	sl_dns_db_keep_serials(db, prev);
+	cr_expect_geq(sl_dns_db_zone_serial(db, "a.test"), now);
+	cr_expect_eq(sl_dns_db_zone_serial(db, "b.test"), 7);
+	sl_dns_db_free(db);
+	sl_dns_db_free(prev);
+
+	/* a serial ahead of the clock still increases (RFC 1982), by one */
+	char ahead[64];
+	snprintf(ahead, sizeof(ahead), ",\"sluice_soa_serial\":%u", now + 100000);
+	prev = zdb(ahead, ahead, RECS, GS_A(1));
+	db = zdb("", "", RA("x.a.test", "198.18.0.4") "," RECS, GS_A(1));
+	sl_dns_db_keep_serials(db, prev);
+	cr_expect_eq(sl_dns_db_zone_serial(db, "a.test"), now + 100001);
+	cr_expect_eq(sl_dns_db_zone_serial(db, "b.test"), now + 100000);
+	sl_dns_db_keep_serials(db, NULL);   /* no previous db: nothing to keep */
+	cr_expect_eq(sl_dns_db_zone_serial(db, "a.test"), now + 100001);
+	sl_dns_db_free(db);
+	sl_dns_db_free(prev);
+}
+
+Test(compile, soa_serial_bad)
+{
+	struct sl_dns_cerr e;
+	int rc;
+	struct sl_dns_db *db = t_compile_str("{}", "{\"dns_service_profile\":{\"dns_zones\":[{\"domain_name\":\"a.test\","
+					     "\"sluice_soa_serial\":0}]}}", NULL, 1, &e, &rc);
+	cr_expect_eq(rc, -EINVAL);
+	cr_expect_str_eq(e.path, "dns_service_profile.dns_zones[0].sluice_soa_serial");
 	sl_dns_db_free(db);
 }

@@ -321,6 +321,30 @@ Test(data, receive_window_backpressure)
 			  "+40 > . ack=4197\n");
 }
 
+/* A peer that filled our window while we hold a hole sends its ACKs with
+ * SEG.SEQ at the window's right edge: they must still acknowledge our data
+ * (the RFC's table refuses them; Linux takes them). Refused, our segment was
+ * retransmitted at 200 ms, then at 400, 800 ... up to rto_max. */
+Test(data, ack_at_right_edge_of_full_window)
+{
+	run(small_rcvbuf, "0 app listen\n"
+			  "0 < S seq=0 win=65535 mss=1460 ws=7\n"
+			  "0 > S. seq=0 ack=1 win=4096 ws=0\n"
+			  "+10 < . seq=1 ack=1 win=1000\n"
+			  "+0 expect event accept\n"
+			  /* the first segment is lost: the rest of the window is held out of order */
+			  "+10 < . seq=1461 ack=1 len=1460 win=1000\n"
+			  "+0 > . ack=1\n"
+			  "+0 < . seq=2921 ack=1 len=1176 win=1000\n"
+			  "+0 > . ack=1\n"
+			  "+0 app send 1000\n"
+			  "+0 > P. seq=1 len=1000\n"
+			  "+10 < . seq=4097 ack=1001 win=1000\n"
+			  "+300 app send 10\n"
+			  "+0 > P. seq=1001 len=10\n"
+			  "+0 expect counter rto_expired 0\n");
+}
+
 static void small_sndbuf(struct sl_tcp_conf *c)
 {
 	c->sndbuf = 4000;

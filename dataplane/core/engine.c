@@ -1,9 +1,9 @@
-/* sluice: EAL start, ports, workers, then the control loop on the main
- * lcore until SIGTERM/SIGINT. */
+/* The engine's life on the main lcore (sl_engine.h): EAL, the start-up
+ * file, clocks, workers and ports; publishing generations and reclaiming
+ * them; the counters control serves. The process (control/main.c) wires
+ * these to the control plane: the data plane never includes control. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,51 +23,70 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "alog.h"
 #include "engine.h"
-#include "sl_control.h"
+#include "health.h"
+#include "http_obs.h"
+#include "sl_l4.h"
+#include "stack.h"
+#include "worker.h"
+#include "sl_engine.h"
 #include "sl_gen.h"
 
 #define NB_MBUF 32767   /* TCP queues hold received mbufs: size for ~80 busy connections */
 #define MBUF_CACHE 256
-#define MAX_RECLAIM 64
 
 struct sl_engine sl_eng;
+static const char *sl_eng_log_dir = "/var/log/sluice";
 
-static volatile sig_atomic_t got_signal;
 
-static void on_signal(int sig)
-{
-	got_signal = sig;
-}
-
-/* Old generations wait here for a grace period (every worker passed a
- * quiescent state after the swap) before they are freed. */
-static struct {
+/* Old generations wait here until every worker passed a quiescent state
+ * after the swap (RCU grace period) and no connection pins them any more
+ * (docs/architecture.md, "Generations"). A pinned one can wait as long as
+ * its connection lives, so the list grows as it must (main lcore only). */
+static struct reclaim_ent {
 	struct sl_gen *gen;
 	uint64_t token;
-} reclaim[MAX_RECLAIM];
-static unsigned n_reclaim;
+} *reclaim;
+static unsigned n_reclaim, cap_reclaim;
 
-static void reclaim_poll(bool wait)
+static bool gen_pinned(const struct sl_gen *g)
+{
+	for (unsigned w = 0; w < sl_eng.n_workers; w++)
+		if (sl_tcp_worker_pins(sl_eng.w[w], g))
+			return true;
+	return false;
+}
+
+/* final: the workers have stopped, nothing can read a generation any more */
+static void reclaim_poll(bool final)
 {
 	unsigned j = 0;
 
 	for (unsigned i = 0; i < n_reclaim; i++) {
-		if (rte_rcu_qsbr_check(sl_eng.qs, reclaim[i].token, wait) == 1)
-			sl_gen_free(reclaim[i].gen);
+		if (final || (rte_rcu_qsbr_check(sl_eng.qs, reclaim[i].token, false) == 1 &&
+			      !gen_pinned(reclaim[i].gen)))
+			sl_gen_release(reclaim[i].gen);
 		else
 			reclaim[j++] = reclaim[i];
 	}
 	n_reclaim = j;
 }
 
-static int hook_publish(void *arg, struct sl_gen *g)
+int sl_engine_publish(void *arg, struct sl_gen *g)
 {
 	struct sl_gen *old;
 
 	(void)arg;
-	if (n_reclaim == MAX_RECLAIM)
-		reclaim_poll(true);
+	if (n_reclaim == cap_reclaim) {
+		unsigned cap = cap_reclaim ? cap_reclaim * 2 : 64;
+		struct reclaim_ent *r = realloc(reclaim, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		reclaim = r;
+		cap_reclaim = cap;
+	}
 	old = __atomic_exchange_n((struct sl_gen **)&sl_eng.gen, g, __ATOMIC_ACQ_REL);
 	if (old) {
 		reclaim[n_reclaim].gen = old;
@@ -82,7 +101,7 @@ static void json_add_u64(void *arg, const char *name, uint64_t v)
 	json_object_set_new(arg, name, json_integer((json_int_t)v));
 }
 
-static int hook_stats(void *arg, json_t *out)
+int sl_engine_stats(void *arg, json_t *out)
 {
 	struct sl_wstats s;
 	json_t *workers = json_array(), *ports = json_object(), *tot = json_object();
@@ -194,7 +213,7 @@ static json_t *l4_vs_json(uint32_t slot)
 			 "drain_reset", (json_int_t)v.drain_reset);
 }
 
-static int hook_server_runtime(void *arg, uint32_t slot, json_t *out)
+int sl_engine_server_runtime(void *arg, uint32_t slot, json_t *out)
 {
 	struct sl_proxy_srv_stats s;
 
@@ -208,12 +227,28 @@ static int hook_server_runtime(void *arg, uint32_t slot, json_t *out)
 	json_object_set_new(out, "bytes_out", json_integer((json_int_t)s.bytes_out));
 	json_object_set_new(out, "connect_failures", json_integer((json_int_t)s.connect_fail));
 	json_object_set_new(out, "passive_outs", json_integer((json_int_t)s.passive_out));
+	json_object_set_new(out, "response_failures", json_integer((json_int_t)s.response_fail));
 	json_object_set_new(out, "passive_out_workers", json_integer(s.out_workers));
 	json_object_set_new(out, "connect_time_us", json_integer(s.connect_us));
 	return 0;
 }
 
-static int hook_vs_runtime(void *arg, uint32_t slot, json_t *out)
+/* An HTTP VS's counters and what became of its access-log records. */
+static void http_vs_runtime(uint32_t slot, json_t *out)
+{
+	struct sl_http_vs_stats h;
+	struct sl_alog_counts a;
+
+	sl_http_vs_stats(slot, &h);
+	sl_alog_counts(slot, &a);
+	json_object_set_new(out, "http", sl_http_vs_json(&h));
+	json_object_set_new(out, "access_logs", json_pack("{s:I,s:I,s:I,s:I}", "logged", (json_int_t)a.logged,
+							  "throttled", (json_int_t)a.throttled,
+							  "ring_full", (json_int_t)a.ring_full,
+							  "not_written", (json_int_t)a.not_written));
+}
+
+int sl_engine_vs_runtime(void *arg, uint32_t slot, json_t *out)
 {
 	struct sl_dns_stats t;
 	uint64_t logged = 0, throttled = 0, ring_full = 0;
@@ -235,6 +270,8 @@ static int hook_vs_runtime(void *arg, uint32_t slot, json_t *out)
 
 		if (idx != SL_GEN_NONE && g->vs[idx].app_type == SL_APP_L4)
 			json_object_set_new(out, "l4", l4_vs_json(slot));
+		if (idx != SL_GEN_NONE && g->vs[idx].app_type == SL_APP_HTTP)
+			http_vs_runtime(slot, out);
 	}
 	json_object_set_new(out, "query_logs", json_pack("{s:I,s:I,s:I}", "logged", (json_int_t)logged,
 							 "throttled", (json_int_t)throttled,
@@ -242,7 +279,7 @@ static int hook_vs_runtime(void *arg, uint32_t slot, json_t *out)
 	return 0;
 }
 
-static uint64_t hook_member_answers(void *arg, uint32_t health_slot)
+uint64_t sl_engine_member_answers(void *arg, uint32_t health_slot)
 {
 	uint64_t n = 0;
 
@@ -287,6 +324,8 @@ static void metric_printf(struct metrics_ctx *m, const char *fmt, ...)
 
 static void metric_line(void *arg, const char *name, uint64_t v)
 {
+	if (!strncmp(name, "cycles_", 7) || !strcmp(name, "loops_busy"))
+		return; /* per worker, worker_metrics() */
 	if (!strncmp(name, "drop_", 5))
 		metric_printf(arg, "sluice_drops_total{reason=\"%s\"} %lu\n", name + 5, (unsigned long)v);
 	else
@@ -300,6 +339,23 @@ static void tcp_metric_line(void *arg, const char *name, uint64_t v)
 		metric_printf(arg, "sluice_tcp_%s %lu\n", name, (unsigned long)v);
 	else
 		metric_printf(arg, "sluice_tcp_%s_total %lu\n", name, (unsigned long)v);
+}
+
+/* Cycle accounting per worker: a sum over workers hides one saturated
+ * worker next to an idle one. tsc_hz turns cycles into seconds. */
+static void worker_metrics(struct metrics_ctx *m)
+{
+	metric_printf(m, "sluice_tsc_hz %lu\n", (unsigned long)sl_eng.tsc_hz);
+	for (unsigned i = 0; i < sl_eng.n_workers; i++) {
+		const struct sl_wstats *s = &sl_eng.w[i]->st;
+
+		metric_printf(m, "sluice_worker_cycles_total{worker=\"%u\",state=\"busy\"} %lu\n", i,
+			      (unsigned long)s->cycles_busy);
+		metric_printf(m, "sluice_worker_cycles_total{worker=\"%u\",state=\"idle\"} %lu\n", i,
+			      (unsigned long)s->cycles_idle);
+		metric_printf(m, "sluice_worker_busy_loops_total{worker=\"%u\"} %lu\n", i,
+			      (unsigned long)s->loops_busy);
+	}
 }
 
 /* VS names are validated by control to a safe character set, so they go
@@ -390,7 +446,43 @@ static void l4_metrics(struct metrics_ctx *m)
 	}
 }
 
-static int hook_metrics(void *arg, char **buf, size_t *len, size_t *cap)
+static void metric_put(void *m, const char *line)
+{
+	metric_printf(m, "%s", line);
+}
+
+/* Summed first, then written family by family (http_obs.c). */
+static void http_metrics(struct metrics_ctx *m)
+{
+	const struct sl_gen *g = sl_eng.gen;
+	struct sl_http_vs_stats *st;
+	const char **names;
+	unsigned n = 0;
+
+	for (uint32_t i = 0; g && i < g->n_vs; i++)
+		n += g->vs[i].app_type == SL_APP_HTTP;
+	if (!n)
+		return;
+	st = malloc(sizeof(*st) * n);
+	names = malloc(sizeof(*names) * n);
+	if (!st || !names) {
+		m->rc = -ENOMEM;
+		free(st);
+		free(names);
+		return;
+	}
+	n = 0;
+	for (uint32_t i = 0; i < g->n_vs; i++)
+		if (g->vs[i].app_type == SL_APP_HTTP) {
+			names[n] = g->vs[i].name;
+			sl_http_vs_stats(g->vs[i].slot, &st[n++]);
+		}
+	sl_http_metrics_text(metric_put, m, n, names, st, sl_http_lat_bounds_us);
+	free(st);
+	free(names);
+}
+
+int sl_engine_metrics(void *arg, char **buf, size_t *len, size_t *cap)
 {
 	struct metrics_ctx m = { buf, len, cap, 0 };
 	struct sl_wstats s;
@@ -398,36 +490,15 @@ static int hook_metrics(void *arg, char **buf, size_t *len, size_t *cap)
 	(void)arg;
 	sl_stats_sum(&sl_eng, -1, &s);
 	sl_stats_visit(&s, metric_line, &m);
+	worker_metrics(&m);
 	sl_tcp_stats_visit(&sl_eng, -1, tcp_metric_line, &m);
 	dns_metrics(&m);
 	l4_metrics(&m);
+	http_metrics(&m);
 	return m.rc;
 }
 
-static void usage(const char *prog)
-{
-	fprintf(stderr,
-		"usage: %s [EAL options] -- -c STARTUP_FILE [-s CONTROL_SOCKET] [-d STATE_DIR]\n"
-		"          [--ready-file PATH] [--pid-file PATH]\n"
-		"  -c, --config       start-up file (ports, idle policy, impairment)\n"
-		"  -s, --socket       control socket (default /run/sluice/control.sock)\n"
-		"  -d, --state-dir    persisted configuration (default /var/lib/sluice)\n"
-		"      --ready-file   created once ports, workers and the control socket are up\n"
-		"      --pid-file     written at start\n"
-		"      --log-dir      per-VS query logs, <vs>.dns.jsonl (default /var/log/sluice)\n", prog);
-}
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
 
 /* The TCP secret (RFC 6528 ISNs, SYN cookies, timestamp offsets) lives in
  * the state dir, readable by root only: with it and a boot-time clock, a
@@ -529,20 +600,6 @@ static int quarantine_outside_umem(struct rte_mempool *mp, unsigned *kept)
 	return 0;
 }
 
-static int mkdir_parent(const char *path)
-{
-	char dir[512];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = 0;
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static int workers_init(char *err, size_t errlen)
 {
@@ -635,160 +692,131 @@ static void impair_seed(void)
 			}
 }
 
-int main(int argc, char **argv)
+/* ---- the engine's life, called by the process (control/main.c) */
+int sl_engine_eal_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "ready-file", required_argument, NULL, 'r' },
-		{ "pid-file", required_argument, NULL, 'p' },
-		{ "log-dir", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cfg = NULL, *sock = "/run/sluice/control.sock", *state = "/var/lib/sluice";
-	const char *ready = NULL, *pidf = NULL, *log_dir = "/var/log/sluice";
-	struct sl_ctl_conf cconf;
-	struct sl_ctl_hooks hooks = { .arg = NULL, .publish = hook_publish, .stats = hook_stats,
-				      .vs_runtime = hook_vs_runtime, .metrics = hook_metrics,
-				      .member_answers = hook_member_answers, .server_runtime = hook_server_runtime, .hm_submit = sl_hm_submit,
-				      .hm_collect = sl_hm_collect };
-	struct sl_ctl *ctl;
-	char err[512];
-	int rc, c;
-	unsigned lcore;
+	int rc = rte_eal_init(argc, argv);
 
-	rc = rte_eal_init(argc, argv);
-	if (rc < 0) {
+	if (rc < 0)
 		fprintf(stderr, "sluice: EAL init failed: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	argc -= rc;
-	argv += rc;
-	while ((c = getopt_long(argc, argv, "c:s:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfg = optarg; break;
-		case 's': sock = optarg; break;
-		case 'd': state = optarg; break;
-		case 'r': ready = optarg; break;
-		case 'p': pidf = optarg; break;
-		case 'l': log_dir = optarg; break;
-		case 'h': usage(argv[0]); rte_eal_cleanup(); return 0;
-		default: usage(argv[0]); rte_eal_cleanup(); return 2;
-		}
-	}
-	if (!cfg) {
-		usage(argv[0]);
-		rte_eal_cleanup();
-		return 2;
-	}
-	rc = sl_startup_load(cfg, &sl_eng.su, err, sizeof(err));
+	return rc;
+}
+
+static int start_fail(char *err, size_t errlen, const char *msg)
+{
+	if (msg)
+		snprintf(err, errlen, "%s", msg);
+	sl_ports_stop(&sl_eng);
+	return -1;
+}
+
+int sl_engine_start(const struct sl_engine_args *a, char *err, size_t errlen)
+{
+	char e[512];
+	int rc;
+
+	rc = sl_startup_load(a->startup, &sl_eng.su, e, sizeof(e));
 	if (rc) {
-		fprintf(stderr, "sluice: start-up file: %s\n", err);
-		rte_eal_cleanup();
-		return 1;
+		snprintf(err, errlen, "start-up file: %s", e);
+		return rc;
 	}
 	sl_eng.tsc_hz = rte_get_tsc_hz();
-	sl_eng.start_tsc = rte_rdtsc();
+	sl_eng.tsc_us = sl_tsc_scale_init(sl_eng.tsc_hz, 1000000);
+	sl_eng.tsc_ns = sl_tsc_scale_init(sl_eng.tsc_hz, 1000000000);
+	sl_eng.start_tsc = rte_rdtsc() - sl_eng.su.clock_offset_cycles;
 	{
 		struct timespec ts;
+		uint64_t now = sl_now_us();
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		sl_eng.wall_base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		sl_eng.wall_base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 - now;
 		clock_gettime(CLOCK_BOOTTIME, &ts);
-		sl_eng.boot_base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		sl_eng.boot_base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 - now;
 	}
-	mkdir(state, 0700);
-	rc = tcp_secret_load(state, sl_eng.tcp_secret);
+	mkdir(a->state_dir, 0700);
+	rc = tcp_secret_load(a->state_dir, sl_eng.tcp_secret);
 	if (rc)
 		fprintf(stderr, "sluice: warning: %s/tcp-secret: %s; TCP ISNs restart from a new secret\n",
-			state, strerror(-rc));
-	if ((rc = workers_init(err, sizeof(err))) || (rc = sl_ports_init(&sl_eng, err, sizeof(err)))) {
-		fprintf(stderr, "sluice: %s\n", err);
-		sl_ports_stop(&sl_eng);
-		rte_eal_cleanup();
-		return 1;
-	}
+			a->state_dir, strerror(-rc));
+	if ((rc = workers_init(err, errlen)) || (rc = sl_ports_init(&sl_eng, err, errlen)))
+		return start_fail(err, errlen, NULL);
 	impair_seed();
-	if (sl_hm_engine_init(sl_eng.n_workers)) {
-		fprintf(stderr, "sluice: health probe rings: out of hugepage memory\n");
-		sl_ports_stop(&sl_eng);
-		rte_eal_cleanup();
-		return 1;
-	}
+	if (sl_hm_engine_init(sl_eng.n_workers))
+		return start_fail(err, errlen, "health probe rings: out of hugepage memory");
+	if (sl_alog_init(sl_eng.n_workers))
+		return start_fail(err, errlen, "access-log rings: out of hugepage memory");
 	for (unsigned i = 0; i < sl_eng.n_workers; i++)
 		if (sl_tcp_worker_init(sl_eng.w[i])) {
-			fprintf(stderr, "sluice: worker %u: TCP stack: out of memory for %u connections "
-				"(lower 'tcp max-conns' or reserve more hugepages)\n", i, sl_eng.su.tcp_max_conns);
-			sl_ports_stop(&sl_eng);
-			rte_eal_cleanup();
-			return 1;
+			snprintf(e, sizeof(e), "worker %u: TCP stack: out of memory for %u connections "
+				 "(lower 'tcp max-conns' or reserve more hugepages)", i, sl_eng.su.tcp_max_conns);
+			return start_fail(err, errlen, e);
 		}
 	if (sl_telemetry_init())
 		fprintf(stderr, "sluice: warning: telemetry commands not registered\n");
-	mkdir_parent(sock);
-	if (mkdir(log_dir, 0755) && errno != EEXIST)
-		fprintf(stderr, "sluice: warning: log dir %s: %s\n", log_dir, strerror(errno));
-	cconf = (struct sl_ctl_conf){ .sock_path = sock, .state_dir = state,
-				      .n_workers = sl_eng.n_workers };
-	ctl = sl_ctl_create(&cconf, &hooks, err, sizeof(err));
-	if (!ctl) {
-		fprintf(stderr, "sluice: control: %s\n", err);
-		sl_ports_stop(&sl_eng);
-		rte_eal_cleanup();
-		return 1;
-	}
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	sl_eng_log_dir = a->log_dir;
+	return 0;
+}
+
+unsigned sl_engine_workers(void)
+{
+	return sl_eng.n_workers;
+}
+
+void sl_engine_launch(void)
+{
+	unsigned lcore;
+
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		for (unsigned i = 0; i < sl_eng.n_workers; i++)
 			if (sl_eng.w[i]->lcore == lcore)
 				rte_eal_remote_launch(sl_worker_main, sl_eng.w[i], lcore);
 	}
-	if (pidf) {
-		char buf[32];
+}
 
-		snprintf(buf, sizeof(buf), "%d\n", getpid());
-		mkdir_parent(pidf);
-		if (write_file(pidf, buf))
-			fprintf(stderr, "sluice: warning: cannot write %s\n", pidf);
-	}
-	if (ready) {
-		mkdir_parent(ready);
-		if (write_file(ready, "ready\n"))
-			fprintf(stderr, "sluice: warning: cannot write %s\n", ready);
-	}
-	printf("sluice %s: %u worker(s), %u port(s), control at %s\n", SL_VERSION, sl_eng.n_workers,
-	       sl_eng.n_ports, sock);
+void sl_engine_describe(FILE *f)
+{
 	for (unsigned i = 0; i < sl_eng.n_ports; i++) {
 		char mac[RTE_ETHER_ADDR_FMT_SIZE];
 
 		rte_ether_format_addr(mac, sizeof(mac), &sl_eng.ports[i].mac);
-		printf("  port %s: %s mac %s rxq %u txq %u\n", sl_eng.ports[i].conf.name,
-		       sl_eng.ports[i].conf.dev, mac, sl_eng.ports[i].n_rxq, sl_eng.ports[i].n_txq);
+		fprintf(f, "  port %s: %s mac %s rxq %u txq %u\n", sl_eng.ports[i].conf.name,
+			sl_eng.ports[i].conf.dev, mac, sl_eng.ports[i].n_rxq, sl_eng.ports[i].n_txq);
 	}
-	fflush(stdout);
-	while (!got_signal) {
-		sl_ctl_poll(ctl, 20);
-		reclaim_poll(false);
-		sl_qlog_drain(log_dir);
-	}
-	printf("sluice: signal %d, stopping\n", (int)got_signal);
+}
+
+void sl_engine_poll(void)
+{
+	reclaim_poll(false);
+	sl_qlog_drain(sl_eng_log_dir);
+	sl_alog_drain(sl_eng_log_dir);
+}
+
+void sl_engine_stop(void)
+{
 	sl_eng.stop = true;
 	rte_eal_mp_wait_lcore();
 	sl_ports_stop(&sl_eng);
-	sl_qlog_drain(log_dir);
+	sl_qlog_drain(sl_eng_log_dir);
 	sl_qlog_close();
-	sl_ctl_destroy(ctl);
+	sl_alog_drain(sl_eng_log_dir);
+	sl_alog_close();
+}
+
+void sl_engine_fini(void)
+{
 	reclaim_poll(true);
 	if (sl_eng.gen)
-		sl_gen_free(sl_eng.gen);
-	if (ready)
-		unlink(ready);
-	if (pidf)
-		unlink(pidf);
+		sl_gen_release(sl_eng.gen);
+	sl_eng.gen = NULL;
 	rte_eal_cleanup();
-	return 0;
+}
+
+int sl_engine_hm_submit(void *arg, unsigned worker, struct sl_hm_probe *p)
+{
+	return sl_hm_submit(arg, worker, p);
+}
+
+unsigned sl_engine_hm_collect(void *arg, struct sl_hm_probe **out, unsigned max)
+{
+	return sl_hm_collect(arg, out, max);
 }
