@@ -6,30 +6,13 @@
 #include <string.h>
 
 #include "ctl_check.h"
+#include "sl_tls.h"
 
 static int fail(int *which, int w, char *detail, size_t len, const char *msg)
 {
-	unsigned long e = ERR_peek_last_error();
-	char buf[160] = "";
-	if (e)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	snprintf(detail, len, "%s%s%s", msg, buf[0] ? ": " : "", buf);
+	sl_tls_errstr(detail, len, msg);
 	*which = w;
 	return -1;
-}
-
-static int pass_cb(char *buf, int size, int rwflag, void *u)
-{
-	(void)rwflag;
-	const char *p = u;
-	if (!p)
-		return 0;
-	int n = (int)strlen(p);
-	if (n > size)
-		n = size;
-	memcpy(buf, p, (size_t)n);
-	return n;
 }
 
 int sl_cert_check(const char *pem, const char *key, const char *passphrase, bool need_key, int *which,
@@ -61,7 +44,7 @@ int sl_cert_check(const char *pem, const char *key, const char *passphrase, bool
 	}
 	if (!rc && key && key[0]) {
 		BIO *kb = BIO_new_mem_buf(key, -1);
-		EVP_PKEY *pk = kb ? PEM_read_bio_PrivateKey(kb, NULL, pass_cb, (void *)passphrase) : NULL;
+		EVP_PKEY *pk = kb ? PEM_read_bio_PrivateKey(kb, NULL, sl_tls_pass_cb, (void *)passphrase) : NULL;
 		BIO_free(kb);
 		if (!pk)
 			rc = fail(which, 1, detail, len, "the private key cannot be parsed (or the passphrase is wrong)");

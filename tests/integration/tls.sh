@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# TLS termination on the bed (two workers): the seed's hackazon secure
+# ingress as AKO sends it (SSLKeyAndCertificate with the seed's expired
+# ECDSA certificate, Pool, PoolGroup, the parent's 80->443 redirect and the
+# child's pool-group switch through /api/macro) with the host as an SNI
+# child of a shared parent; curl -L over both ports, openssl s_client for
+# the certificate chosen by SNI, TLS 1.2 / 1.3, resumption with tickets on
+# any worker, refused versions and ciphers, a malformed ClientHello, a
+# certificate whose key does not match refused at its field path, and the
+# counters in /api and /metrics. nginx in sl-srv is the server.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+VIP=198.18.0.72
+HOST=hackazon.avi.iberia.local
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+	[ ${#PIDS[@]} -gt 0 ] && kill "${PIDS[@]}" 2>/dev/null
+	[ -f "$TMP/ngx/nginx.pid" ] && kill "$(cat "$TMP/ngx/nginx.pid")" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+mkdir -p "$TMP/ngx"
+cat >"$TMP/nginx.conf" <<EOC
+daemon off;
+user root;
+worker_processes 1;
+pid $TMP/ngx/nginx.pid;
+error_log $TMP/ngx/error.log error;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $TMP/ngx/body;
+	proxy_temp_path $TMP/ngx/proxy;
+	fastcgi_temp_path $TMP/ngx/fcgi;
+	uwsgi_temp_path $TMP/ngx/uwsgi;
+	scgi_temp_path $TMP/ngx/scgi;
+	server {
+		listen 8080;
+		location / { return 200 "\$server_addr \$request_uri host=\$host xfp=\$http_x_forwarded_proto\n"; }
+	}
+}
+EOC
+in_srv nginx -c "$TMP/nginx.conf" >"$TMP/ngx/out.log" 2>&1 &
+PIDS+=($!)
+
+if ! SL_WORKERS=${SL_WORKERS:-2} engine_start; then
+	not_ok "engine starts"
+	it_done
+	exit
+fi
+ok "engine starts ($(engine_pmd), ${SL_WORKERS:-2} workers)"
+
+# the parent's own certificate (RSA), made here
+openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=shared.parent.test" -days 30 \
+	-keyout "$TMP/p.key" -out "$TMP/p.crt" 2>/dev/null
+$PY - "$SL_ROOT/tests/control/fixtures" "$VIP" "$TMP/p.crt" "$TMP/p.key" >"$TMP/cfg.json" <<'EOP'
+import json, sys
+d, vip, pc, pk = sys.argv[1:5]
+objs = [{"model_name": "SSLKeyAndCertificate", "data": {"name": "parent-cert",
+         "type": "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE",
+         "certificate": {"certificate": open(pc).read()}, "key": open(pk).read()}}]
+for f in ("ako_2_sslkeyandcertificate.json", "ako_3_pool.json", "ako_4_poolgroup.json", "ako_1_httppolicyset.json",
+          "ako_5_httppolicyset.json"):
+    objs.append(json.load(open(f"{d}/{f}")))
+for o in json.load(open(f"{d}/shared_l7_parent_vs.json")):
+    if o["model_name"] == "VsVip":
+        o["data"]["vip"][0]["ip_address"]["addr"] = vip
+    if o["model_name"] == "VirtualService":
+        # the parent keeps the 80->443 redirect and its own certificate; the host is an SNI child
+        o["data"]["ssl_key_and_certificate_refs"] = ["/api/sslkeyandcertificate/?name=parent-cert"]
+        o["data"]["http_policies"] = [{"index": 10, "http_policy_set_ref": "/api/httppolicyset/?name=S1-AZ1--Shared-L7-0"}]
+    objs.append(o)
+objs.append({"model_name": "VirtualService", "data": {
+    "name": "S1-AZ1--default-hackazon.avi.iberia.local", "type": "VS_TYPE_VH_CHILD",
+    "vh_parent_vs_ref": "/api/virtualservice/?name=S1-AZ1--Shared-L7-0",
+    "vh_domain_name": ["hackazon.avi.iberia.local"],
+    "application_profile_ref": "/api/applicationprofile/?name=System-Secure-HTTP",
+    "ssl_key_and_certificate_refs": ["/api/sslkeyandcertificate/?name=S1-AZ1--hackazon.avi.iberia.local"],
+    "http_policies": [{"index": 11, "http_policy_set_ref": "/api/httppolicyset/?name=S1-AZ1--default-hackazon.avi.iberia.local_-hackazon"}]}})
+print(json.dumps(objs))
+EOP
+if out=$(api POST /api/macro "$(cat "$TMP/cfg.json")" 2>&1); then ok "seed payloads + SNI child accepted (the seed's certificate has expired)"; else
+	not_ok "seed payloads + SNI child accepted" "$out"; fi
+pool=S1-AZ1--default-hackazon.avi.iberia.local_-hackazon
+api PATCH "/api/pool/$pool" '{"servers":[{"ip":{"addr":"198.18.1.2","type":"V4"},"port":8080}]}' >/dev/null 2>&1 ||
+	diag "pool servers not set"
+sleep 0.5
+
+RES=(--resolve "$HOST:80:$VIP" --resolve "$HOST:443:$VIP" --resolve "other.test:443:$VIP")
+c_curl() { in_cli curl -sS --max-time 10 "${RES[@]}" "$@"; }
+
+h=$(c_curl -D - -o /dev/null "http://$HOST/shop?x=1" 2>&1)
+if grep -q '^HTTP/1.1 302' <<<"$h" && grep -qi "^Location: https://$HOST/shop?x=1" <<<"$h"; then
+	ok "port 80 on the parent: 302 to https"; else not_ok "port 80 on the parent: 302 to https" "$h"; fi
+
+b=$(c_curl -k -L "http://$HOST/shop?x=1" 2>&1)
+if grep -q "^198.18.1.2 /shop?x=1 host=$HOST xfp=https" <<<"$b"; then
+	ok "curl -L over both ports: the child's pool group serves the host over TLS"
+else
+	not_ok "curl -L over both ports" "$b"
+fi
+
+subj() { in_cli timeout 5 openssl s_client -connect "$VIP:443" "$@" </dev/null 2>/dev/null | openssl x509 -noout -subject 2>/dev/null; }
+s=$(subj -servername "$HOST")
+grep -q "CN = $HOST" <<<"$s" && ok "SNI $HOST: the child's (seed's ECDSA) certificate" || not_ok "SNI child certificate" "$s"
+k=$(in_cli timeout 5 openssl s_client -connect "$VIP:443" -servername "$HOST" </dev/null 2>/dev/null | grep -m1 'Server public key')
+grep -q '256 bit' <<<"$k" && ok "  ... an ECDSA P-256 key" || not_ok "  ... an ECDSA P-256 key" "$k"
+s=$(subj -servername other.test)
+grep -q "CN = shared.parent.test" <<<"$s" && ok "unknown SNI: the parent's certificate" || not_ok "unknown SNI: the parent's certificate" "$s"
+s=$(subj -noservername)
+grep -q "CN = shared.parent.test" <<<"$s" && ok "no SNI: the parent's certificate" || not_ok "no SNI: the parent's certificate" "$s"
+b=$(c_curl -k "https://other.test/x" -o /dev/null -w '%{http_code}' 2>&1)
+[ "$b" = 200 ] && ok "unknown SNI: the parent's policies and pool (200)" || diag "unknown SNI answered $b (the parent has no pool: 503 expected)"
+
+for v in 1.2 1.3; do
+	b=$(c_curl -k --tlsv$v --tls-max $v -w '%{http_code}\n' "https://$HOST/v$v" 2>&1 | tr '\n' ' ')
+	grep -q "/v$v host=$HOST xfp=https 200 " <<<"$b" && ok "TLS $v" || not_ok "TLS $v" "$b"
+done
+a=$(c_curl -k --http1.1 -v "https://$HOST/a" 2>&1 | grep -i 'ALPN.*accepted\|ALPN: server accepted' | head -1)
+grep -q 'http/1.1' <<<"$a" && ok "ALPN http/1.1" || not_ok "ALPN http/1.1" "$a"
+
+# resumption: a ticket from one connection resumes on the next (any worker:
+# the ticket keys are shared); several tries so both workers are hit
+res=0
+for v in -tls1_2 -tls1_3; do
+	for i in 1 2 3 4; do
+		# a request answered with a close: s_client reads to the end, so a
+		# TLS 1.3 ticket (sent after the handshake) is in the saved session
+		in_cli bash -c "printf 'GET /r HTTP/1.1\\r\\nHost: $HOST\\r\\nConnection: close\\r\\n\\r\\n' |
+			timeout 5 openssl s_client -ign_eof -connect $VIP:443 -servername $HOST $v -sess_out $TMP/s$v >/dev/null 2>&1;
+			timeout 5 openssl s_client -connect $VIP:443 -servername $HOST $v -sess_in $TMP/s$v </dev/null 2>/dev/null" |
+			grep -q '^Reused' && res=$((res + 1))
+	done
+done
+[ "$res" = 8 ] && ok "ticket resumption, TLS 1.2 and 1.3, 8 of 8" || not_ok "ticket resumption 8 of 8" "resumed: $res"
+
+out=$(in_cli timeout 5 openssl s_client -connect "$VIP:443" -servername "$HOST" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' </dev/null 2>&1)
+grep -q 'BEGIN CERTIFICATE\|^New, TLSv1.1' <<<"$out" && not_ok "TLS 1.1 refused" "$out" || ok "TLS 1.1 refused"
+out=$(in_cli timeout 5 openssl s_client -connect "$VIP:443" -servername "$HOST" -tls1_2 -cipher 'AES128-SHA' </dev/null 2>&1)
+grep -q 'BEGIN CERTIFICATE' <<<"$out" && not_ok "a CBC/RSA-kx-only client refused (no shared cipher)" "$out" ||
+	ok "a CBC/RSA-kx-only client refused (no shared cipher)"
+out=$(in_cli $PY - "$VIP" <<'EOP'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 443), timeout=5)
+# a ClientHello whose SNI holds a NUL byte
+name = b"bad\x00name"
+sni = b"\x00\x00" + (len(name) + 5).to_bytes(2, "big") + (len(name) + 3).to_bytes(2, "big") + b"\x00" + len(name).to_bytes(2, "big") + name
+body = b"\x03\x03" + b"\x42" * 32 + b"\x00" + b"\x00\x02\xc0\x2b" + b"\x01\x00" + len(sni).to_bytes(2, "big") + sni
+hs = b"\x01" + len(body).to_bytes(3, "big") + body
+s.sendall(b"\x16\x03\x01" + len(hs).to_bytes(2, "big") + hs)
+d = s.recv(100)
+print("alert" if d[:1] == b"\x15" else "answer %r" % d[:10])
+EOP
+)
+[ "$out" = alert ] && ok "SNI with a NUL: alert" || not_ok "SNI with a NUL: alert" "$out"
+b=$(c_curl -k -o /dev/null -w '%{http_code}' "https://$HOST/still" 2>&1)
+[ "$b" = 200 ] && ok "legit clients served after the bad ones" || not_ok "legit clients served after the bad ones" "$b"
+
+# bad input through the API: refused at its field path, the running config untouched
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=x" -days 3 \
+	-keyout "$TMP/x.key" -out "$TMP/x.crt" 2>/dev/null
+body=$($PY -c 'import json,sys; print(json.dumps({"name":"bad","certificate":{"certificate":open(sys.argv[1]).read()},"key":open(sys.argv[2]).read()}))' "$TMP/x.crt" "$TMP/p.key")
+out=$(api POST /api/sslkeyandcertificate "$body" 2>&1)
+grep -q '"path": *"key"' <<<"$out" && ok "a key that does not match: 422 at key" || not_ok "a key that does not match: 422 at key" "$out"
+body=$($PY -c 'import json,sys; print(json.dumps({"name":"bad2","certificate":{"certificate":open(sys.argv[1]).read()},"key":open(sys.argv[2]).read(),"key_passphrase":"nope"}))' "$TMP/x.crt" "$TMP/x.key")
+openssl pkey -in "$TMP/x.key" -aes256 -passout pass:right -out "$TMP/xe.key" 2>/dev/null
+body=$($PY -c 'import json,sys; print(json.dumps({"name":"bad2","certificate":{"certificate":open(sys.argv[1]).read()},"key":open(sys.argv[2]).read(),"key_passphrase":"wrong"}))' "$TMP/x.crt" "$TMP/xe.key")
+out=$(api POST /api/sslkeyandcertificate "$body" 2>&1)
+grep -q '"path": *"key"' <<<"$out" && ok "a wrong passphrase: 422 at key" || not_ok "a wrong passphrase: 422 at key" "$out"
+body=$($PY -c 'import json,sys; print(json.dumps({"name":"good","certificate":{"certificate":open(sys.argv[1]).read()},"key":open(sys.argv[2]).read(),"key_passphrase":"right"}))' "$TMP/x.crt" "$TMP/xe.key")
+out=$(api POST /api/sslkeyandcertificate "$body" 2>&1) && ok "the right passphrase: accepted" || not_ok "the right passphrase: accepted" "$out"
+s=$(subj -servername "$HOST")
+grep -q "CN = $HOST" <<<"$s" && ok "the running config is untouched" || not_ok "the running config is untouched" "$s"
+
+# counters
+rt=$(api GET "/api/virtualservice/S1-AZ1--default-hackazon.avi.iberia.local/runtime" 2>&1)
+read -r full resumed t12 t13 nsc ver < <($PY -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if isinstance(o.get("tls"), dict): return o["tls"]
+        for v in o.values():
+            r = find(v)
+            if r is not None: return r
+    return None
+t = find(json.loads(sys.stdin.read())) or {}
+print(t.get("handshakes_full", 0), t.get("handshakes_resumed", 0), t.get("tls1_2", 0), t.get("tls1_3", 0),
+      t.get("failed_no_shared_cipher", 0), t.get("failed_version", 0))' <<<"$rt" 2>&1)
+if [ "${full:-0}" -ge 10 ] && [ "${resumed:-0}" -ge 8 ] && [ "${t12:-0}" -ge 5 ] && [ "${t13:-0}" -ge 5 ]; then
+	ok "child runtime counters: $full full, $resumed resumed, TLS 1.2 $t12, 1.3 $t13"
+else
+	not_ok "child runtime counters" "full $full resumed $resumed 1.2 $t12 1.3 $t13" "$(printf '%s' "$rt" | grep -A30 '"tls"')"
+fi
+# a failure after the SNI chose the child is the child's
+[ "${nsc:-0}" -ge 1 ] && [ "${ver:-0}" -ge 1 ] && ok "child failure counters: no shared cipher $nsc, version $ver" ||
+	not_ok "child failure counters" "no shared cipher ${nsc:-} version ${ver:-}"
+rt=$(api GET "/api/virtualservice/S1-AZ1--Shared-L7-0/runtime" 2>&1)
+read -r failed bad_sni unk none < <($PY -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if isinstance(o.get("tls"), dict): return o["tls"]
+        for v in o.values():
+            r = find(v)
+            if r is not None: return r
+    return None
+t = find(json.loads(sys.stdin.read())) or {}
+print(t.get("handshakes_failed", 0), t.get("failed_bad_sni", 0), t.get("sni_unknown", 0), t.get("sni_none", 0))' <<<"$rt" 2>&1)
+[ "${bad_sni:-0}" -ge 1 ] && [ "${unk:-0}" -ge 1 ] && [ "${none:-0}" -ge 1 ] &&
+	ok "parent counters: $failed failed (bad SNI $bad_sni), unknown SNI $unk, no SNI $none" ||
+	not_ok "parent counters" "failed $failed bad_sni $bad_sni unknown $unk none $none" "$(printf '%s' "$rt" | grep -A30 '"tls"')"
+m=$(curl -sS --max-time 10 --unix-socket "$SL_CONTROL_SOCK" http://sluice/metrics 2>&1)
+if grep -q '^sluice_tls_handshakes_full_total{vs="S1-AZ1--default-hackazon.avi.iberia.local"} [1-9]' <<<"$m" &&
+   grep -q '^sluice_tls_certificate_not_after_seconds{vs="S1-AZ1--default-hackazon.avi.iberia.local"} 16' <<<"$m"; then
+	ok "/metrics: sluice_tls_* with the (expired, 2021) certificate's expiry"
+else
+	not_ok "/metrics: sluice_tls_*" "$(grep sluice_tls <<<"$m" | head -20)"
+fi
+it_done
