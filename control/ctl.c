@@ -39,7 +39,8 @@ struct conn {
 	char *in, *out;
 	size_t in_len, in_cap, out_len, out_off, out_cap;
 	uint64_t t_start, t_last;
-	bool closing, continue_sent, epollout;
+	bool closing, continue_sent, eof;
+	uint32_t events;                 /* epoll interest currently registered */
 	struct conn *prev, *next;
 };
 
@@ -405,6 +406,12 @@ static int apply_txn(struct sl_ctl *c, struct sl_txn *t, bool persist, struct sl
 	uint64_t t0 = now_us();
 	if (sl_txn_validate(t, e))
 		goto fail;
+	if (sl_txn_noop(t)) {
+		/* PATCH {} or a PUT of the stored object: no generation, nothing persisted or published
+		   (which would also move DNS serials); the caller answers with the current objects */
+		sl_txn_abort(t);
+		return 0;
+	}
 	bool gslb = txn_has(t, SL_T_GSLB);
 	if (health_prepare(c, t)) {
 		sl_err_set(e, 422, "capacity", "", "health table is full");
@@ -835,27 +842,11 @@ static void send_resp(struct sl_ctl *c, struct conn *cn, struct resp *r, bool he
 }
 
 /* ---------------- API ---------------- */
-static size_t pct_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		if (s[i] == '%' && i + 2 < n) {
-			char hx[3] = { s[i + 1], s[i + 2], 0 };
-			char *end;
-			long v = strtol(hx, &end, 16);
-			if (*end == 0) {
-				out[o++] = (char)v;
-				i += 2;
-				continue;
-			}
-		}
-		out[o++] = s[i] == '+' ? ' ' : s[i];
-	}
-	out[o] = 0;
-	return o;
-}
+/* Decoded names are refused rather than cut: "victim%00zzz" must not name "victim". */
+static void resp_bad_name(struct resp *rs, int rc, const char *where);
 
-static bool query_get(const struct sl_http_req *r, const char *key, char *out, size_t cap)
+/* 1 and out set when key is in the query, 0 when not, -errno of sl_http_pct_decode. */
+static int query_get(const struct sl_http_req *r, const char *key, char *out, size_t cap)
 {
 	size_t kl = strlen(key);
 	const char *q = r->query, *end = r->query ? r->query + r->query_len : NULL;
@@ -863,12 +854,12 @@ static bool query_get(const struct sl_http_req *r, const char *key, char *out, s
 		const char *amp = memchr(q, '&', (size_t)(end - q));
 		const char *e = amp ? amp : end;
 		if ((size_t)(e - q) > kl && !strncmp(q, key, kl) && q[kl] == '=') {
-			pct_decode(q + kl + 1, (size_t)(e - q - kl - 1), out, cap);
-			return true;
+			int rc = sl_http_pct_decode(q + kl + 1, (size_t)(e - q - kl - 1), out, cap);
+			return rc < 0 ? rc : 1;
 		}
 		q = amp ? amp + 1 : NULL;
 	}
-	return false;
+	return 0;
 }
 
 static json_t *parse_body(const char *body, size_t len, struct resp *rs)
@@ -1315,13 +1306,22 @@ err:
 	resp_err(rs, &e);
 }
 
+static void resp_bad_name(struct resp *rs, int rc, const char *where)
+{
+	char d[160];
+	if (rc == -EILSEQ)
+		snprintf(d, sizeof(d), "%s holds a control character (%%00-%%1F or %%7F after decoding); names cannot", where);
+	else
+		snprintf(d, sizeof(d), "%s is longer than 511 bytes after decoding; no name is that long", where);
+	resp_errf(rs, 400, "invalid_value", d);
+}
+
 static void handle(struct sl_ctl *c, const struct sl_http_req *r, const char *body, size_t blen, struct resp *rs)
 {
-	char path[2048], seg[4][512];
+	char seg[4][512];
 	int ns = 0;
 	const char *m = r->method;
 	c->n_requests++;
-	pct_decode(r->path, r->path_len < sizeof(path) ? r->path_len : sizeof(path) - 1, path, sizeof(path));
 	/* split on '/' before decoding would be stricter; names with '/' are rare and must be %2F-encoded */
 	for (const char *p = r->path, *end = r->path + r->path_len; p < end && ns < 4;) {
 		while (p < end && *p == '/')
@@ -1331,7 +1331,9 @@ static void handle(struct sl_ctl *c, const struct sl_http_req *r, const char *bo
 		const char *q = memchr(p, '/', (size_t)(end - p));
 		if (!q)
 			q = end;
-		pct_decode(p, (size_t)(q - p), seg[ns++], sizeof(seg[0]));
+		int rc = sl_http_pct_decode(p, (size_t)(q - p), seg[ns++], sizeof(seg[0]));
+		if (rc < 0)
+			return resp_bad_name(rs, rc, "a path segment");
 		p = q;
 		if (ns == 4 && q < end) {
 			ns = 5;
@@ -1364,7 +1366,9 @@ static void handle(struct sl_ctl *c, const struct sl_http_req *r, const char *bo
 		if (!get)
 			return resp_errf(rs, 405, "method_not_allowed", "GET or POST");
 		char name[512];
-		bool by_name = query_get(r, "name", name, sizeof(name));
+		int by_name = query_get(r, "name", name, sizeof(name));
+		if (by_name < 0)
+			return resp_bad_name(rs, by_name, "the name query parameter");
 		json_t *res = json_array();
 		if (by_name) {
 			struct sl_node *n = sl_model_find(&c->m, type, name);
@@ -1424,11 +1428,12 @@ static void conn_flush(struct sl_ctl *c, struct conn *cn)
 	}
 	if (cn->out_off == cn->out_len)
 		cn->out_off = cn->out_len = 0;
-	bool want = cn->out_len > 0;
-	if (want != cn->epollout) {
-		struct epoll_event ev = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = cn };
+	/* after the client's EOF, EPOLLIN would stay ready forever: only wait to write */
+	uint32_t want = (cn->eof ? 0 : EPOLLIN) | (cn->out_len ? EPOLLOUT : 0);
+	if (want != cn->events) {
+		struct epoll_event ev = { .events = want, .data.ptr = cn };
 		epoll_ctl(c->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
-		cn->epollout = want;
+		cn->events = want;
 	}
 }
 
@@ -1457,7 +1462,7 @@ static void conn_process(struct sl_ctl *c, struct conn *cn)
 		if (cn->in_len < need) {
 			if (!cn->t_start)
 				cn->t_start = now_ms();
-			if (r.expect_continue && !cn->continue_sent) {
+			if (r.expect_continue && !cn->continue_sent && !cn->eof) {
 				out_append(cn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 				cn->continue_sent = true;
 			}
@@ -1473,6 +1478,9 @@ static void conn_process(struct sl_ctl *c, struct conn *cn)
 		if (!r.keep_alive)
 			cn->closing = true;
 	}
+	/* what is left after the client's EOF can never complete */
+	if (cn->eof)
+		cn->closing = true;
 	conn_flush(c, cn);
 }
 
@@ -1505,12 +1513,23 @@ static void conn_read(struct sl_ctl *c, struct conn *cn)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
-		/* EOF or error: answer what is complete, then close */
-		cn->closing = true;
-		conn_process(c, cn);
-		return;
+		/* EOF or error: a client that shut down its write side (nc -N) still waits for the answers
+		   to every complete request it sent, so process them before closing */
+		cn->eof = true;
+		break;
 	}
 	conn_process(c, cn);
+}
+
+/* The longest-idle keep-alive connection: nothing buffered either way, no request begun. Ties go
+ * to the older one (the list is newest first). NULL when every connection is busy. */
+static struct conn *longest_idle(struct sl_ctl *c)
+{
+	struct conn *best = NULL;
+	for (struct conn *cn = c->conns; cn; cn = cn->next)
+		if (!cn->closing && !cn->t_start && !cn->in_len && !cn->out_len && (!best || cn->t_last <= best->t_last))
+			best = cn;
+	return best;
 }
 
 static void do_accept(struct sl_ctl *c)
@@ -1519,6 +1538,12 @@ static void do_accept(struct sl_ctl *c)
 		int fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		/* idle keep-alive connections (curl loops, forgotten clients) must not lock an operator
+		   out: at the limit the longest-idle one makes room; only busy ones are worth a 503, and
+		   those end within READ_TIMEOUT_MS */
+		struct conn *victim = c->n_conns >= MAX_CONNS ? longest_idle(c) : NULL;
+		if (victim)
+			conn_close(c, victim);
 		if (c->n_conns >= MAX_CONNS) {
 			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
@@ -1535,6 +1560,7 @@ static void do_accept(struct sl_ctl *c)
 			continue;
 		}
 		cn->fd = fd;
+		cn->events = EPOLLIN;
 		cn->t_last = now_ms();
 		cn->next = c->conns;
 		if (c->conns)
@@ -1550,10 +1576,11 @@ int sl_ctl_poll(struct sl_ctl *c, int timeout_ms)
 	int n = epoll_wait(c->epfd, evs, 64, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	bool accept = false;
 	for (int i = 0; i < n; i++) {
 		struct conn *cn = evs[i].data.ptr;
 		if (!cn) {
-			do_accept(c);
+			accept = true;
 			continue;
 		}
 		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -1563,6 +1590,9 @@ int sl_ctl_poll(struct sl_ctl *c, int timeout_ms)
 		if (cn->closing && cn->out_len == 0)
 			conn_close(c, cn);
 	}
+	/* after this batch's connection events: accepting may close an idle connection evs[] names */
+	if (accept)
+		do_accept(c);
 	sl_hm_poll(c->hm);
 	uint64_t now = now_ms();
 	for (struct conn *cn = c->conns, *nx; cn; cn = nx) {

@@ -15,23 +15,14 @@
 #include <strings.h>
 
 #include "gen_build.h"
+#include "gen_tls.h"
+#include "sl_tls.h"
+#include "gen_http.h"
+#include "sl_control.h"
 #include "sl_lb.h"
 #ifdef SL_HAVE_DNS
 #include "sl_dns.h"
 #endif
-
-struct sl_gen_lslot { uint32_t vip; uint8_t proto; uint32_t first, n; };
-struct sl_gen_sni { uint32_t parent, child, off, len; };
-
-static inline uint32_t mix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
-}
 
 /* The committed name is cached on the node; only staged versions need a JSON lookup. */
 static void copy_name(char *dst, size_t cap, const struct sl_node *n)
@@ -52,72 +43,6 @@ static uint32_t pow2_at_least(uint32_t n)
 	while (c < n * 2)
 		c <<= 1;
 	return c;
-}
-
-static uint32_t sni_hash(uint32_t parent, const char *s, size_t len)
-{
-	uint32_t h = 2166136261u ^ parent;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (uint8_t)tolower((unsigned char)s[i]);
-		h *= 16777619u;
-	}
-	return mix32(h);
-}
-
-bool sl_gen_is_vip(const struct sl_gen *g, uint32_t ip)
-{
-	if (!ip || !g->vip_hash)
-		return false;
-	for (uint32_t i = mix32(ip) & g->vip_mask;; i = (i + 1) & g->vip_mask) {
-		if (g->vip_hash[i] == ip)
-			return true;
-		if (!g->vip_hash[i])
-			return false;
-	}
-}
-
-const struct sl_gen_listener *sl_gen_lookup_listener(const struct sl_gen *g, uint32_t vip, uint8_t proto, uint16_t port)
-{
-	if (!g->lst_hash)
-		return NULL;
-	for (uint32_t i = mix32(vip ^ ((uint32_t)proto << 24)) & g->lst_mask;; i = (i + 1) & g->lst_mask) {
-		const struct sl_gen_lslot *s = &g->lst_hash[i];
-		if (!s->n)
-			return NULL;
-		if (s->vip != vip || s->proto != proto)
-			continue;
-		for (uint32_t k = s->first; k < s->first + s->n; k++)
-			if (g->listeners[k].port_lo <= port && port <= g->listeners[k].port_hi)
-				return &g->listeners[k];
-		return NULL;
-	}
-}
-
-const struct sl_gen_vs *sl_gen_lookup(const struct sl_gen *g, uint32_t vip, uint8_t proto, uint16_t port)
-{
-	const struct sl_gen_listener *l = sl_gen_lookup_listener(g, vip, proto, port);
-	return l ? &g->vs[l->vs_idx] : NULL;
-}
-
-const struct sl_gen_vs *sl_gen_vh_child(const struct sl_gen *g, const struct sl_gen_vs *parent, const char *sni,
-					size_t len)
-{
-	if (!g->sni_hash || !parent)
-		return NULL;
-	uint32_t pidx = (uint32_t)(parent - g->vs);
-	for (uint32_t i = sni_hash(pidx, sni, len) & g->sni_mask;; i = (i + 1) & g->sni_mask) {
-		const struct sl_gen_sni *s = &g->sni_hash[i];
-		if (!s->len)
-			return NULL;
-		if (s->parent == pidx && s->len == len && !strncasecmp(g->sni_names + s->off, sni, len))
-			return &g->vs[s->child];
-	}
-}
-
-size_t sl_gen_vips(const struct sl_gen *g, const uint32_t **vips)
-{
-	*vips = g->vips;
-	return g->n_vips;
 }
 
 /* ---- pick structures (dataplane/lb), shared between generations by reference count */
@@ -246,6 +171,10 @@ void sl_gen_free(struct sl_gen *g)
 		lb_put(g->pools[i].lb);
 	for (uint32_t i = 0; g->poolgroups && i < g->n_poolgroups; i++)
 		lb_put(g->poolgroups[i].lb);
+	for (uint32_t i = 0; g->vs && i < g->n_vs; i++)
+		sl_gen_http_put(g->vs[i].http);
+	for (uint32_t i = 0; g->vs && i < g->n_vs; i++)
+		sl_tls_vs_put(g->vs[i].tls);
 #ifdef SL_HAVE_DNS
 	for (uint32_t i = 0; i < g->n_vs; i++)
 		if (g->vs[i].app_type == SL_APP_DNS && g->vs[i].app)
@@ -278,7 +207,10 @@ static int cmp_listener(const void *a, const void *b)
 }
 
 #ifdef SL_HAVE_DNS
-static int compile_dns(struct sl_model *m, struct sl_gen *g, const struct sl_gen_build_ctx *bc, struct sl_err *e)
+/* prev: the generation being replaced (alive while this one is built), whose databases hold the
+ * SOA serials to keep for zones that did not change. */
+static int compile_dns(struct sl_model *m, struct sl_gen *g, const struct sl_gen *prev, const struct sl_gen_build_ctx *bc,
+		       struct sl_err *e)
 {
 	json_t *gslbs = NULL;
 	for (uint32_t i = 0; i < g->n_vs; i++) {
@@ -307,6 +239,9 @@ static int compile_dns(struct sl_model *m, struct sl_gen *g, const struct sl_gen
 					  "virtual service \"%.100s\" (%s): %s", gv->name,
 					  cerr.object[0] ? cerr.object : "virtualservice", cerr.detail);
 		}
+		uint32_t pi = prev ? prev->vs_by_slot[gv->slot] : SL_GEN_NONE;
+		if (pi != SL_GEN_NONE && prev->vs[pi].app_type == SL_APP_DNS && prev->vs[pi].app)
+			sl_dns_db_keep_serials(db, prev->vs[pi].app);
 		gv->app = db;
 	}
 	json_decref(gslbs);
@@ -323,6 +258,8 @@ static void fill_pool(struct sl_gen *g, struct sl_node *n, struct sl_gen_pool *p
 	p->graceful_timeout = c->graceful_timeout;
 	p->lb_algorithm = c->lb_algorithm;
 	p->lb_hash = c->lb_hash;
+	memcpy(p->hash_hdr, c->hash_hdr, sizeof(p->hash_hdr));
+	p->server_timeout_ms = c->server_timeout_ms;
 	p->enabled = c->enabled;
 	p->default_port = c->default_port;
 	if (place_servers) {
@@ -392,6 +329,8 @@ static bool can_patch(struct sl_model *m, const struct sl_gen *prev, const struc
 		const struct sl_txn_ent *te = &t->ents[i];
 		struct sl_node *n = te->node;
 		int ty = n->type;
+		if (ty == SL_T_CERT)
+			return false;    /* the VSs using it rebuild their TLS (gen_tls.c compares what it was built from) */
 		if (ty != SL_T_VS && ty != SL_T_POOL && ty != SL_T_POOLGROUP)
 			continue;
 		if (n->txn_new || !te->ver || !n->cur)
@@ -454,6 +393,10 @@ static struct sl_gen *patch_build(struct sl_model *m, uint64_t id, const struct 
 	for (uint32_t i = 0; i < g->n_poolgroups; i++)
 		if (g->poolgroups[i].lb)
 			g->poolgroups[i].lb->refs++;
+	for (uint32_t i = 0; i < g->n_vs; i++) {
+		sl_gen_http_get(g->vs[i].http);
+		sl_tls_vs_get(g->vs[i].tls);
+	}
 	for (uint32_t i = 0; i < t->n; i++) {
 		struct sl_node *n = t->ents[i].node;
 		if (n->type == SL_T_POOL) {
@@ -475,8 +418,12 @@ static struct sl_gen *patch_build(struct sl_model *m, uint64_t id, const struct 
 		} else if (n->type == SL_T_VS)
 			fill_vs(g, n, &g->vs[g->vs_by_slot[n->slot]]);
 	}
+	if (sl_gen_http_patch(m, t, g, e) || sl_gen_tls_patch(m, t, g, lb_workers(bc), e)) {
+		sl_gen_free(g);
+		return NULL;
+	}
 #ifdef SL_HAVE_DNS
-	if (compile_dns(m, g, bc, e)) {
+	if (compile_dns(m, g, prev, bc, e)) {
 		sl_gen_free(g);
 		return NULL;
 	}
@@ -485,8 +432,7 @@ static struct sl_gen *patch_build(struct sl_model *m, uint64_t id, const struct 
 #endif
 	return g;
 nomem_built:
-	g->n_vs = 0;
-	sl_gen_free(g);
+	sl_gen_free(g);     /* vs[].app are NULL yet; vs[].http hold references */
 	sl_err_set(e, 500, "internal", "", "out of memory while compiling generation");
 	return NULL;
 nomem:
@@ -508,6 +454,7 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 	struct sl_gen *g = calloc(1, sizeof(*g));
 	if (!g)
 		goto nomem;
+	g->release = sl_gen_free;
 	g->pool_by_slot = calloc(m->n_slots[SL_T_POOL] + 1, sizeof(uint32_t));
 	g->pg_by_slot = calloc(m->n_slots[SL_T_POOLGROUP] + 1, sizeof(uint32_t));
 	if (!g->pool_by_slot || !g->pg_by_slot)
@@ -607,6 +554,10 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 			g->n_listeners++;
 		}
 	}
+	if (sl_gen_http_build_all(m, t, g, prev, e) || sl_gen_tls_build_all(m, t, g, prev, lb_workers(bc), e)) {
+		sl_gen_free(g);
+		return NULL;
+	}
 
 	/* listener and VIP tables */
 	qsort(g->listeners, g->n_listeners, sizeof(*g->listeners), cmp_listener);
@@ -630,12 +581,12 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 		uint32_t j = i + 1;
 		while (j < g->n_listeners && g->listeners[j].vip == l->vip && g->listeners[j].proto == l->proto)
 			j++;
-		uint32_t h = mix32(l->vip ^ ((uint32_t)l->proto << 24)) & g->lst_mask;
+		uint32_t h = sl_gen_mix32(l->vip ^ ((uint32_t)l->proto << 24)) & g->lst_mask;
 		while (g->lst_hash[h].n)
 			h = (h + 1) & g->lst_mask;
 		g->lst_hash[h] = (struct sl_gen_lslot){ l->vip, l->proto, i, j - i };
 		if (!sl_gen_is_vip(g, l->vip)) {
-			uint32_t k = mix32(l->vip) & g->vip_mask;
+			uint32_t k = sl_gen_mix32(l->vip) & g->vip_mask;
 			while (g->vip_hash[k])
 				k = (k + 1) & g->vip_mask;
 			g->vip_hash[k] = l->vip;
@@ -664,7 +615,7 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 			for (uint32_t k = 0; k < c->n_domains; k++) {
 				uint32_t len = (uint32_t)strlen(c->domains[k]);
 				memcpy(g->sni_names + off, c->domains[k], len + 1);
-				uint32_t h = sni_hash(pidx, c->domains[k], len) & g->sni_mask;
+				uint32_t h = sl_gen_sni_hash(pidx, c->domains[k], len) & g->sni_mask;
 				while (g->sni_hash[h].len)
 					h = (h + 1) & g->sni_mask;
 				g->sni_hash[h] = (struct sl_gen_sni){ pidx, g->vs_by_slot[s], off, len };
@@ -673,7 +624,7 @@ struct sl_gen *sl_gen_build(struct sl_model *m, uint64_t id, const struct sl_gen
 		}
 	}
 #ifdef SL_HAVE_DNS
-	if (compile_dns(m, g, bc, e)) {
+	if (compile_dns(m, g, prev, bc, e)) {
 		sl_gen_free(g);
 		return NULL;
 	}

@@ -611,13 +611,12 @@ static bool judge(const struct mon *m, const struct sl_hm_probe *p, char *why, s
 		snprintf(why, wl, m->expect_len ? "expected response in %u us" : "connected in %u us", p->rtt_us);
 		return true;
 	case SL_HM_HTTP: {
-		unsigned code = 0;
-		/* the response is not NUL-terminated: read the three digits by hand */
-		for (unsigned i = 9; i < 12 && i < p->resp_len && p->resp[i] >= '0' && p->resp[i] <= '9'; i++)
-			code = code * 10 + (unsigned)(p->resp[i] - '0');
-		if (p->resp_len < 12 || memcmp(p->resp, "HTTP/1.", 7) || p->resp[8] != ' ' || code < 100 ||
-		    code > 599) {
-			snprintf(why, wl, "no HTTP status line in the response");
+		/* the worker read the status line with the strict response parser
+		 * (dataplane/app/probe): 0 = none, or one it refused */
+		unsigned code = p->status;
+		if (code < 100 || code > 599) {
+			snprintf(why, wl, p->resp_len ? "malformed HTTP status line in the response"
+						    : "no HTTP status line in the response");
 			return false;
 		}
 		if (!(m->http_mask & (1u << (code / 100)))) {

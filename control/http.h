@@ -28,4 +28,11 @@ struct sl_http_req {
 
 /* 0: need more bytes; >0: head complete (= head_len); <0: -HTTP status to answer (then close). */
 int sl_http_parse(const char *buf, size_t len, const struct sl_http_limits *lim, struct sl_http_req *r);
+
+/* Percent-decodes s[0..n) into out (NUL-terminated; '+' is a space; a '%' without two hex digits is
+   kept). Returns the decoded length, -EILSEQ when the result holds a control byte (a %00 would cut a
+   name short and name another object), -ENAMETOOLONG when it needs more than cap - 1 bytes. */
+int sl_http_pct_decode(const char *s, size_t n, char *out, size_t cap);
+/* Whether s[0..n) holds a control byte (< 0x20 or 0x7f), which no name may contain. */
+bool sl_has_ctl_byte(const char *s, size_t n);
 #endif

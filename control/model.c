@@ -9,7 +9,9 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 #include "model.h"
+#include "gen_http.h"
 #include "hm.h"
+#include "http.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -316,6 +318,29 @@ static bool is_ignored(const char *k)
 	return false;
 }
 
+struct dump_budget { size_t left; };
+
+static int dump_count(const char *buf, size_t size, void *arg)
+{
+	struct dump_budget *b = arg;
+	(void)buf;
+	if (size > b->left)
+		return -1;   /* stops the dump: over budget */
+	b->left -= size;
+	return 0;
+}
+
+/* Values nothing reads are stored, persisted and returned: without a cap a 12 MiB description
+ * stays in memory (several times over, as JSON trees) and in every snapshot. */
+static int check_ignored_size(json_t *v, struct pb *p, struct sl_err *e)
+{
+	struct dump_budget b = { SL_IGNORED_MAX_BYTES };
+	if (json_dump_callback(v, dump_count, &b, JSON_COMPACT | JSON_ENCODE_ANY))
+		return sl_err_set(e, 400, "invalid_value", p->b,
+				  "accepted but ignored field larger than %u bytes (as compact JSON)", SL_IGNORED_MAX_BYTES);
+	return 0;
+}
+
 static const struct sl_fdef *fdef_find(const struct sl_fdef *fd, const char *k)
 {
 	for (; fd->name; fd++)
@@ -346,20 +371,25 @@ static int check_scalar(json_t *v, const struct sl_fdef *fd, struct pb *p, struc
 	case K_STR:
 	case K_OPAQUE_STR:
 	case K_REF:
-		if (fd->kind == K_OPAQUE_STR && !json_is_string(v)) {
+		if (fd->kind == K_OPAQUE_STR) {
 			/* opaque Avi references/settings: accepted as any JSON value, not used */
-			return 0;
+			return check_ignored_size(v, p, e);
 		}
 		if (!json_is_string(v))
 			return sl_err_set(e, 400, "invalid_type", p->b, "expected a string, got %s", jtype(v));
-		if (fd->kind == K_STR) {
+		if (fd->kind == K_STR || fd->kind == K_REF) {
 			size_t l = json_string_length(v);
-			if (fd->max && l > (size_t)fd->max)
+			bool name = !strcmp(fd->name, "name");
+			if (fd->kind == K_STR && fd->max && l > (size_t)fd->max)
 				return sl_err_set(e, 400, "invalid_value", p->b, "string longer than %lld characters",
 						  (long long)fd->max);
 			if (strlen(json_string_value(v)) != l)
 				return sl_err_set(e, 400, "invalid_value", p->b, "string contains a NUL character");
-			if (!strcmp(fd->name, "name") && l == 0)
+			/* names (and references, which hold names) are keys, file names and log labels */
+			if ((name || fd->kind == K_REF) && sl_has_ctl_byte(json_string_value(v), l))
+				return sl_err_set(e, 400, "invalid_value", p->b, "%s contains a control character",
+						  name ? "name" : "reference");
+			if (name && l == 0)
 				return sl_err_set(e, 400, "invalid_value", p->b, "name must not be empty");
 		}
 		return 0;
@@ -415,6 +445,8 @@ static int check_obj(json_t *o, const struct sl_fdef *fds, struct pb *p, struct 
 		const struct sl_fdef *fd = fdef_find(fds, k);
 		if (!fd) {
 			if (top && is_ignored(k)) {
+				if (check_ignored_size(v, p, e))
+					return -1;
 				pb_pop(p, mark);
 				continue;
 			}
@@ -468,23 +500,6 @@ int sl_schema_check(int type, json_t *o, const char *prefix, struct sl_err *e)
 }
 
 /* ---------------- references ---------------- */
-static void url_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
-			char hx[3] = { s[i + 1], s[i + 2], 0 };
-			out[o++] = (char)strtol(hx, NULL, 16);
-			i += 2;
-		} else if (s[i] == '+') {
-			out[o++] = ' ';
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = 0;
-}
-
 /* Parses "/api/pool?name=web", "/api/pool/?name=web", "/api/pool/<uuid>", "https://x/api/pool/<uuid>#web",
  * "<uuid>" or a plain name. Sets *type (-1 when the ref does not name one), id and whether it is a uuid. */
 int sl_ref_parse(const char *ref, int *type, char *id, size_t idlen, bool *by_uuid)
@@ -528,8 +543,8 @@ int sl_ref_parse(const char *ref, int *type, char *id, size_t idlen, bool *by_uu
 		while (*q) {
 			size_t pl = strcspn(q, "&#");
 			if (pl > 5 && !strncmp(q, "name=", 5)) {
-				url_decode(q + 5, pl - 5, id, idlen);
-				return id[0] ? 0 : -EINVAL;
+				/* a decoded control byte (%00 would cut the name) or an overlong name is no reference */
+				return sl_http_pct_decode(q + 5, pl - 5, id, idlen) > 0 ? 0 : -EINVAL;
 			}
 			q += pl;
 			if (*q == '#')
@@ -665,6 +680,27 @@ static struct sl_node *ref_of(struct sl_txn *t, json_t *o, const char *key, int 
 		return NULL;
 	struct sl_node *n = by_uuid ? view_by_uuid(t->m, id) : txn_find(t, want, id);
 	return n && n->type == want ? n : NULL;
+}
+
+struct sl_node *sl_ref_find(struct sl_model *m, const struct sl_txn *t, int want, const char *ref)
+{
+	int type;
+	bool by_uuid;
+	char id[512];
+	if (!ref || !*ref || sl_ref_parse(ref, &type, id, sizeof(id), &by_uuid) || (type >= 0 && type != want))
+		return NULL;
+	struct sl_node *n = by_uuid ? view_by_uuid(m, id) : NULL;
+	if (n && n->type != want)
+		n = NULL;
+	if (!n && !by_uuid) {
+		/* as resolve_one; lookups only read the transaction */
+		if (t)
+			return type < 0 ? txn_find((struct sl_txn *)t, want, id) : txn_by_name((struct sl_txn *)t, want, id);
+		n = sl_hmap_get(&m->by_name[want], id);
+		if (n && !sl_node_view(n))
+			n = NULL;
+	}
+	return n;
 }
 
 /* ---------------- semantic checks and compiled records ---------------- */
@@ -803,9 +839,14 @@ static int sem_pool(struct sl_txn_ent *te, struct sl_err *e)
 			       "LB_ALGORITHM_CORE_AFFINITY is not supported by this engine");
 	int h = sl_enum_index(sl_lb_hashes, jstr(d, "lb_algorithm_hash", sl_lb_hashes[0]));
 	c->lb_hash = (uint8_t)(h < 0 ? 0 : h);
+	snprintf(c->hash_hdr, sizeof(c->hash_hdr), "%s", jstr(d, "lb_algorithm_consistent_hash_hdr", ""));
+	if (c->lb_hash == 3 /* LB_ALGORITHM_CONSISTENT_HASH_CUSTOM_HEADER */ && !c->hash_hdr[0])
+		return sem_err(e, 422, "invalid_value", te, "lb_algorithm_consistent_hash_hdr",
+			       "LB_ALGORITHM_CONSISTENT_HASH_CUSTOM_HEADER needs the header name");
 	c->enabled = jbool(d, "enabled", true);
 	c->default_port = (uint16_t)jint(d, "default_server_port", 80);
 	c->max_conns = (uint32_t)jint(d, "max_concurrent_connections_per_server", 0);
+	c->server_timeout_ms = (uint32_t)jint(d, "server_timeout", 0);
 	c->graceful_timeout = (int32_t)jint(d, "graceful_disable_timeout", 1);
 	json_t *srv = json_object_get(d, "servers");
 	size_t n = json_array_size(srv);
@@ -1166,12 +1207,12 @@ static int semantic(struct sl_txn *t, struct sl_txn_ent *te, struct sl_err *e)
 	case SL_T_VSVIP: return sem_vsvip(te, e);
 	case SL_T_POOL: return sem_pool(te, e);
 	case SL_T_POOLGROUP: return sem_pg(t, te, e);
-	case SL_T_HTTPPOLICYSET: return sem_hps(te, e);
+	case SL_T_HTTPPOLICYSET: return sem_hps(te, e) ? -1 : sl_http_policy_check(t, te, e);
 	case SL_T_CERT: return sem_cert(te, e);
 	case SL_T_HM: return sem_hm(te, e);
 	case SL_T_DS: return sem_ds(te, e);
 	case SL_T_GSLB: return sem_gslb(te, e);
-	case SL_T_APPPROF: return sem_appprof(te, e);
+	case SL_T_APPPROF: return sem_appprof(te, e) ? -1 : sl_http_profile_check(te, e);
 	case SL_T_NETPROF: return sem_netprof(te, e);
 	}
 	return 0;
@@ -1538,6 +1579,40 @@ int sl_txn_validate(struct sl_txn *t, struct sl_err *e)
 		}
 	}
 	return check_claims(t, e);
+}
+
+/* Equal but for the stamps every staged version gets anew. */
+static bool same_stored(json_t *a, json_t *b)
+{
+	static const char *const stamps[] = { "_last_modified", "_generation" };
+	size_t na = json_object_size(a), nb = json_object_size(b);
+	for (int i = 0; i < 2; i++) {
+		na -= json_object_get(a, stamps[i]) != NULL;
+		nb -= json_object_get(b, stamps[i]) != NULL;
+	}
+	if (na != nb)
+		return false;
+	const char *k;
+	json_t *v;
+	json_object_foreach(a, k, v) {
+		if (strcmp(k, stamps[0]) && strcmp(k, stamps[1]) && !json_equal(v, json_object_get(b, k)))
+			return false;
+	}
+	return true;
+}
+
+bool sl_txn_noop(const struct sl_txn *t)
+{
+	bool any = false;
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct sl_txn_ent *te = &t->ents[i];
+		if (te->recheck)
+			continue;
+		if (!te->ver || te->node->txn_new || !te->node->cur || !same_stored(te->ver->data, te->node->cur->data))
+			return false;
+		any = true;
+	}
+	return any;
 }
 
 json_t *sl_txn_record(struct sl_txn *t)

@@ -42,6 +42,9 @@ struct sl_tdef {
 };
 extern const struct sl_tdef sl_types[SL_T__N];
 extern const char *const sl_ignored_fields[];
+/* Each accepted-and-ignored value (sl_ignored_fields, K_OPAQUE_STR) at most this many bytes of
+   compact JSON; larger is 400 at its path. */
+#define SL_IGNORED_MAX_BYTES 8192u
 int sl_type_by_name(const char *s);     /* url or model name, case-insensitive; -1 */
 int sl_enum_index(const char *const *enums, const char *s);
 extern const char *const sl_lb_algos[];
@@ -115,6 +118,8 @@ struct sl_cc_pool {
 	struct sl_gen_server *servers;
 	uint32_t max_conns;                  /* max_concurrent_connections_per_server */
 	int32_t graceful_timeout;            /* graceful_disable_timeout (minutes) */
+	char hash_hdr[64];                   /* lb_algorithm_consistent_hash_hdr */
+	uint32_t server_timeout_ms;          /* server_timeout */
 };
 struct sl_cc_pg { uint32_t n; struct sl_node **pools; uint16_t *ratio; int32_t *prio; };
 struct sl_cc_type { uint8_t v; };     /* app profile: sl_app_type; network profile: proto */
@@ -150,6 +155,9 @@ int sl_txn_op(struct sl_txn *t, enum sl_op op, int type, const char *id, json_t 
 	      const char *path, struct sl_err *e);
 /* Resolve references, run semantic checks, compile records. 0 or -1 with e. */
 int sl_txn_validate(struct sl_txn *t, struct sl_err *e);
+/* After validation: whether t only replaces objects with what they already hold (references compared
+   canonically, stamps ignored), so it needs no generation. */
+bool sl_txn_noop(const struct sl_txn *t);
 void sl_txn_commit(struct sl_txn *t);
 void sl_txn_abort(struct sl_txn *t);
 /* journal record of the staged changes (new reference) */

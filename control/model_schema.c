@@ -48,7 +48,9 @@ static const struct sl_fdef http_profile_f[] = {
 	F_BOOL("server_side_redirect_to_https"), F_BOOL("use_app_keepalive_timeout"), F_END
 };
 static const struct sl_fdef dns_zone_f[] = {
-	F_STR("domain_name", true, 253), F_STR("name_server", false, 253), F_STR("admin_email", false, 253), F_END
+	F_STR("domain_name", true, 253), F_STR("name_server", false, 253), F_STR("admin_email", false, 253),
+	F_INT("sluice_soa_serial", false, 1, 4294967295LL),   /* sluice extension: Avi's DnsZone has no serial */
+	F_END
 };
 static const struct sl_fdef dns_service_profile_f[] = {
 	F_INT("num_dns_ip", false, 1, 20), F_INT("ttl", false, 0, 86400), F_INT("negative_caching_ttl", false, 0, 86400),
@@ -151,7 +153,9 @@ static const struct sl_fdef pool_f[] = {
 	F_BOOL("use_service_port"), F_BOOL("rewrite_host_header_to_server_name"), F_BOOL("rewrite_host_header_to_sni"),
 	F_INT("max_concurrent_connections_per_server", false, 0, 1000000000),
 	F_INT("graceful_disable_timeout", false, -1, 7200), F_INT("connection_ramp_duration", false, 0, 300),
-	F_INT("capacity_estimation_ttfb_thresh", false, 0, 100000), F_END
+	F_INT("capacity_estimation_ttfb_thresh", false, 0, 100000),
+	/* Avi: ms within which a server must answer a request (HTTP), 0 = the engine's default */
+	F_INT("server_timeout", false, 0, 21600000), F_END
 };
 
 /* ---------------- pool group ---------------- */
@@ -185,7 +189,9 @@ static const struct sl_fdef m_port_f[] = {
 	F_ENUM("match_criteria", true, E("IS_IN", "IS_NOT_IN")), F_INTA("ports", true, 1, 65535, 256), F_END
 };
 static const char *const methods[] = { "HTTP_METHOD_GET", "HTTP_METHOD_HEAD", "HTTP_METHOD_PUT", "HTTP_METHOD_DELETE",
-	"HTTP_METHOD_POST", "HTTP_METHOD_OPTIONS", "HTTP_METHOD_TRACE", "HTTP_METHOD_CONNECT", "HTTP_METHOD_PATCH", NULL };
+	"HTTP_METHOD_POST", "HTTP_METHOD_OPTIONS", "HTTP_METHOD_TRACE", "HTTP_METHOD_CONNECT", "HTTP_METHOD_PATCH",
+	"HTTP_METHOD_PROPFIND", "HTTP_METHOD_PROPPATCH", "HTTP_METHOD_MKCOL", "HTTP_METHOD_COPY", "HTTP_METHOD_MOVE",
+	"HTTP_METHOD_LOCK", "HTTP_METHOD_UNLOCK", NULL };
 static const struct sl_fdef m_method_f[] = {
 	F_ENUM("match_criteria", true, E("IS_IN", "IS_NOT_IN")), F_ENUMA("methods", true, methods), F_END
 };
@@ -193,8 +199,20 @@ static const struct sl_fdef m_hdr_f[] = {
 	F_ENUM("match_criteria", true, hdr_crit), F_STR("hdr", true, 256), F_STRA("value", false, 1024, 256),
 	{ .name = "match_case", .kind = K_ENUM, .enums = match_case }, F_END
 };
+/* Avi 20.1 has QUERY_MATCH_CONTAINS only; later releases add the rest
+ * (dataplane/policy evaluates them all, docs/policy.md) */
+static const char *const query_crit[] = { "QUERY_MATCH_CONTAINS", "QUERY_MATCH_DOES_NOT_CONTAIN", "QUERY_MATCH_EXISTS",
+	"QUERY_MATCH_DOES_NOT_EXIST", "QUERY_MATCH_BEGINS_WITH", "QUERY_MATCH_DOES_NOT_BEGIN_WITH", "QUERY_MATCH_ENDS_WITH",
+	"QUERY_MATCH_DOES_NOT_END_WITH", "QUERY_MATCH_EQUALS", "QUERY_MATCH_DOES_NOT_EQUAL", "QUERY_MATCH_REGEX_MATCH",
+	"QUERY_MATCH_REGEX_DOES_NOT_MATCH", NULL };
 static const struct sl_fdef m_query_f[] = {
-	F_ENUM("match_criteria", true, E("QUERY_MATCH_CONTAINS")), F_STRA("match_str", false, 1024, 256), F_END
+	F_ENUM("match_criteria", true, query_crit), F_STRA("match_str", false, 1024, 256),
+	{ .name = "match_case", .kind = K_ENUM, .enums = match_case }, F_OPAQUE("string_group_refs"), F_END
+};
+/* Avi's CookieMatch: the cookie's name in key ("name" accepted too), one value */
+static const struct sl_fdef m_cookie_f[] = {
+	F_ENUM("match_criteria", true, hdr_crit), F_STR("key", false, 256), F_STR("name", false, 256),
+	F_STR("value", false, 1024), { .name = "match_case", .kind = K_ENUM, .enums = match_case }, F_END
 };
 static const struct sl_fdef m_proto_f[] = {
 	F_ENUM("match_criteria", true, E("IS_IN", "IS_NOT_IN")), F_ENUM("protocols", true, E("HTTP", "HTTPS")), F_END
@@ -202,7 +220,7 @@ static const struct sl_fdef m_proto_f[] = {
 static const struct sl_fdef match_f[] = {
 	F_OBJ("host_hdr", false, m_host_f), F_OBJ("path", false, m_path_f), F_OBJ("vs_port", false, m_port_f),
 	F_OBJ("method", false, m_method_f), F_OBJA("hdrs", false, m_hdr_f, 64), F_OBJ("query", false, m_query_f),
-	F_OBJ("protocol", false, m_proto_f), F_END
+	F_OBJ("cookie", false, m_cookie_f), F_OBJ("protocol", false, m_proto_f), F_END
 };
 static const struct sl_fdef file_f[] = {
 	F_STR("content_type", true, 128), F_STR("file_content", false, 1 << 20), F_INT("file_length", false, 0, 1 << 20), F_END

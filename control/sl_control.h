@@ -11,6 +11,9 @@
 
 struct sl_ctl;
 
+/* Frees a generation control built (what sl_gen_release() calls). */
+void sl_gen_free(struct sl_gen *);
+
 struct sl_ctl_conf {
 	const char *sock_path;   /* NULL: /run/sluice/control.sock */
 	const char *state_dir;   /* NULL: /var/lib/sluice */

@@ -82,3 +82,35 @@ char *slurp(const char *path)
 	fclose(f);
 	return b;
 }
+
+int treq_sq(struct tctl *t, const char *method, const char *target, const char *body, json_t **out)
+{
+	char *b = body ? strdup(body) : NULL;
+	for (char *p = b; p && *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	int st = treq(t, method, target, b, out);
+	free(b);
+	return st;
+}
+
+void tpost_file(struct tctl *t, const char *path)
+{
+	char *body = slurp(path);
+	json_t *r = NULL;
+	int st = treq(t, "POST", "/api/macro", body, &r);
+	char *rs = json_dumps(r, JSON_COMPACT);
+	cr_assert_eq(st, 200, "%s: %d %s", path, st, rs);
+	free(rs);
+	json_decref(r);
+	free(body);
+}
+
+const struct sl_gen_vs *tgen_vs(const struct sl_gen *g, const char *name)
+{
+	for (uint32_t i = 0; g && i < g->n_vs; i++)
+		if (!strcmp(g->vs[i].name, name))
+			return &g->vs[i];
+	cr_assert_fail("no virtual service %s", name);
+	return NULL;
+}

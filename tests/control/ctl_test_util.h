@@ -25,4 +25,10 @@ int treq(struct tctl *t, const char *method, const char *target, const char *bod
 int treq_if(struct tctl *t, const char *method, const char *target, const char *if_match, const char *body,
 	    json_t **out);
 char *slurp(const char *path);
+/* treq with a body written with ' for " (JSON in C literals without escapes). */
+int treq_sq(struct tctl *t, const char *method, const char *target, const char *body, json_t **out);
+/* POSTs the file at path to /api/macro as it is; fails the test unless it is accepted. */
+void tpost_file(struct tctl *t, const char *path);
+/* The VS called name in g; fails the test when there is none. */
+const struct sl_gen_vs *tgen_vs(const struct sl_gen *g, const char *name);
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl_test_util.h"
 
@@ -279,3 +280,211 @@ Test(api, runtime_status_metrics_and_gslb_override)
 	free(txt);
 	tctl_fini(&t);
 }
+
+/* A percent-encoded NUL or other control byte must not cut a name short and name another object. */
+Test(api, control_bytes_in_names_refused)
+{
+	struct tctl t;
+	tctl_init(&t);
+	json_t *o;
+	cr_assert_eq(req(&t, "POST", "/api/pool", "{'name':'victim'}", NULL), 201);
+	cr_assert_eq(req(&t, "POST", "/api/pool", "{'name':'web2'}", NULL), 201);
+	static const char *const bad[] = { "/api/pool/victim%00zzz", "/api/pool/victim%0a", "/api/pool/victim%7F",
+					   "/api/pool/victim%1f/runtime" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(req(&t, "DELETE", bad[i], NULL, &o), 400, "%s", bad[i]);
+		cr_expect_str_eq(json_string_value(json_object_get(o, "error")), "invalid_value");
+		cr_expect(strstr(json_string_value(json_object_get(o, "detail")), "control character"), "%s", bad[i]);
+		json_decref(o);
+		cr_expect_eq(req(&t, "GET", bad[i], NULL, NULL), 400, "%s", bad[i]);
+	}
+	cr_expect_eq(req(&t, "GET", "/api/pool/victim", NULL, NULL), 200, "victim survived");
+	cr_expect_eq(req(&t, "GET", "/api/pool?name=web2%00evil", NULL, &o), 400);
+	cr_expect(strstr(json_string_value(json_object_get(o, "detail")), "name query parameter"));
+	json_decref(o);
+	cr_expect_eq(req(&t, "GET", "/api/pool?name=web2%09", NULL, NULL), 400);
+	/* still fine: encoded printable bytes, UTF-8, '+' and a bare '%' */
+	cr_assert_eq(req(&t, "POST", "/api/pool", "{'name':'a b/c%z\\u00e9'}", NULL), 201);
+	cr_expect_eq(req(&t, "GET", "/api/pool/a+b%2Fc%z%C3%A9", NULL, NULL), 200);
+	cr_expect_eq(req(&t, "GET", "/api/pool?name=a%20b%2fc%25z%c3%a9", NULL, &o), 200);
+	cr_expect_eq(json_integer_value(json_object_get(o, "count")), 1);
+	json_decref(o);
+	/* a segment longer than any name is refused, not truncated into another name */
+	char longp[700];
+	snprintf(longp, sizeof(longp), "/api/pool/%0600d", 0);
+	cr_expect_eq(req(&t, "GET", longp, NULL, NULL), 400);
+	/* names in bodies and references: the same rule, with the JSON path (a \u0000 escape already
+	   fails JSON parsing: jansson refuses it without JSON_ALLOW_NUL) */
+	static const struct { const char *m, *url, *body, *path; } jb[] = {
+		{ "POST", "/api/pool", "{'name':'x\\u0000y'}", "" },
+		{ "POST", "/api/pool", "{'name':'x\\ny'}", "name" },
+		{ "POST", "/api/pool", "{'name':'x\\u007fy'}", "name" },
+		{ "PATCH", "/api/pool/web2", "{'name':'web2\\u001b'}", "name" },
+		{ "POST", "/api/poolgroup", "{'name':'pg','members':[{'pool_ref':'/api/pool?name=web2%00evil'}]}",
+		  "members[0].pool_ref" },
+		{ "POST", "/api/poolgroup", "{'name':'pg','members':[{'pool_ref':'web2\\u0000evil'}]}", "" },
+		{ "POST", "/api/poolgroup", "{'name':'pg','members':[{'pool_ref':'web2\\revil'}]}", "members[0].pool_ref" },
+		{ "POST", "/api/macro", "[{'model_name':'Pool','data':{'name':'ok'}},{'model_name':'Pool','data':{'name':'b\\td'}}]",
+		  "[1].data.name" },
+	};
+	for (size_t i = 0; i < sizeof(jb) / sizeof(jb[0]); i++) {
+		cr_expect_eq(req(&t, jb[i].m, jb[i].url, jb[i].body, &o), 400, "case %zu", i);
+		cr_expect_str_eq(json_string_value(json_object_get(o, "path")), jb[i].path, "case %zu", i);
+		json_decref(o);
+	}
+	cr_expect_eq(req(&t, "GET", "/api/pool/ok", NULL, NULL), 404);
+	tctl_fini(&t);
+}
+
+/* Avi bookkeeping and opaque fields are stored as sent, so they are capped. */
+Test(api, ignored_fields_capped)
+{
+	struct tctl t;
+	tctl_init(&t);
+	json_t *o;
+	size_t n = 12u << 20;
+	char *big = malloc(n + 200), *s = malloc(9000);
+	memset(s, 'd', 8180);
+	s[8180] = 0;
+	/* just under the cap: the value's compact JSON is 8182 bytes with its quotes */
+	snprintf(big, n + 200, "{\"name\":\"p1\",\"description\":\"%s\"}", s);
+	cr_expect_eq(treq(&t, "POST", "/api/pool", big, NULL), 201);
+	static const char *const fields[] = { "description", "service_metadata", "markers", "ssl_profile_ref" };
+	for (size_t i = 0; i < 4; i++) {
+		int k = snprintf(big, n + 200, "{\"name\":\"p2\",\"%s\":", fields[i]);
+		if (i == 2) {   /* markers: [{"key":..,"values":[...]}], many small strings */
+			k += sprintf(big + k, "[{\"key\":\"k\",\"values\":[");
+			for (int j = 0; j < 1100; j++)
+				k += sprintf(big + k, "%s\"v%04d\"", j ? "," : "", j);
+			k += sprintf(big + k, "]}]}");
+		} else {
+			big[k++] = '"';
+			memset(big + k, 'x', n);
+			k += (int)n;
+			strcpy(big + k, "\"}");
+		}
+		cr_expect_eq(treq(&t, "POST", "/api/pool", big, &o), 400, "%s", fields[i]);
+		cr_expect_str_eq(json_string_value(json_object_get(o, "path")), fields[i]);
+		cr_expect(strstr(json_string_value(json_object_get(o, "detail")), "8192 bytes"), "%s", fields[i]);
+		json_decref(o);
+	}
+	cr_expect_eq(treq(&t, "GET", "/api/pool/p2", NULL, NULL), 404);
+	/* the same through a macro and a PATCH */
+	snprintf(big, n + 200, "[{\"model_name\":\"Pool\",\"data\":{\"name\":\"p3\",\"description\":\"%s%s\"}}]", s, s);
+	cr_expect_eq(treq(&t, "POST", "/api/macro", big, &o), 400);
+	cr_expect_str_eq(json_string_value(json_object_get(o, "path")), "[0].data.description");
+	json_decref(o);
+	snprintf(big, n + 200, "{\"description\":\"%s%s\"}", s, s);
+	cr_expect_eq(treq(&t, "PATCH", "/api/pool/p1", big, NULL), 400);
+	free(big);
+	free(s);
+	tctl_fini(&t);
+}
+
+static size_t journal_size(struct tctl *t)
+{
+	char p[200];
+	snprintf(p, sizeof(p), "%s/journal", t->state);
+	FILE *f = fopen(p, "rb");
+	if (!f)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	size_t n = (size_t)ftell(f);
+	fclose(f);
+	return n;
+}
+
+/* A change that changes nothing answers the current object and makes no generation. */
+Test(api, noop_change_makes_no_generation)
+{
+	struct tctl t;
+	tctl_init(&t);
+	json_t *o, *stored;
+	cr_assert_eq(req(&t, "POST", "/api/pool", "{'name':'p','servers':[{'ip':{'addr':'198.18.1.2'},'port':80}]}", NULL), 201);
+	cr_assert_eq(req(&t, "POST", "/api/virtualservice", "{'name':'v','vip':[{'ip_address':{'addr':'198.18.0.10'}}],"
+		     "'services':[{'port':80}],'pool_ref':'/api/pool?name=p'}", NULL), 201);
+	cr_assert_eq(req(&t, "GET", "/api/pool/p", NULL, &stored), 200);
+	uint64_t g = sl_ctl_generation(t.c);
+	unsigned pubs = t.n_published;
+	size_t jl = journal_size(&t);
+	char *sj = json_dumps(stored, 0);
+	struct { const char *m, *url, *body; } same[] = {
+		{ "PATCH", "/api/pool/p", "{}" },
+		{ "PATCH", "/api/pool/p", "{'replace':{}}" },
+		{ "PATCH", "/api/pool/p", "{'lb_algorithm':null}" },          /* removes a field that is not set */
+		{ "PUT", "/api/pool/p", sj },                                 /* what GET answered, stamps included */
+		{ "PUT", "/api/pool/p", "{'servers':[{'ip':{'addr':'198.18.1.2'},'port':80}]}" },   /* as created */
+		{ "PATCH", "/api/virtualservice/v", "{'pool_ref':'/api/pool?name=p'}" },  /* same ref, other spelling */
+		{ "PUT", "/api/macro", "[{'model_name':'Pool','data':{'name':'p','servers':[{'ip':{'addr':'198.18.1.2'},'port':80}]}}]" },
+	};
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		cr_expect_eq(req(&t, same[i].m, same[i].url, same[i].body, &o), 200, "case %zu", i);
+		json_t *obj = json_is_array(o) ? json_array_get(o, 0) : o;
+		if (i < 5)
+			cr_expect(json_equal(obj, stored), "case %zu answers the current object", i);
+		json_decref(o);
+		cr_expect_eq(sl_ctl_generation(t.c), g, "case %zu: no new generation", i);
+		cr_expect_eq(t.n_published, pubs, "case %zu: nothing published", i);
+		cr_expect_eq(journal_size(&t), jl, "case %zu: nothing persisted", i);
+	}
+	free(sj);
+	/* a real change still is one */
+	cr_expect_eq(req(&t, "PATCH", "/api/pool/p", "{'lb_algorithm':'LB_ALGORITHM_LEAST_CONNECTIONS'}", &o), 200);
+	cr_expect_eq(sl_ctl_generation(t.c), g + 1);
+	cr_expect_eq(json_integer_value(json_object_get(o, "_generation")), (json_int_t)g + 1);
+	cr_expect_gt(journal_size(&t), jl);
+	json_decref(o);
+	/* and the model after a restart is what it was */
+	char err[256];
+	cr_assert(tctl_restart(&t, err, sizeof(err)), "%s", err);
+	cr_expect_eq(sl_ctl_generation(t.c), g + 1);
+	json_decref(stored);
+	tctl_fini(&t);
+}
+
+#ifdef SL_HAVE_DNS
+#include "sl_dns.h"
+
+static uint32_t vs_serial(struct tctl *t, const char *zone)
+{
+	for (uint32_t i = 0; i < t->gen->n_vs; i++)
+		if (t->gen->vs[i].app_type == SL_APP_DNS && t->gen->vs[i].app)
+			return sl_dns_db_zone_serial(t->gen->vs[i].app, zone);
+	return 0;
+}
+
+/* Generations carry the DNS serial over: only a change of the zone's answers moves it. */
+Test(api, dns_serial_follows_zone_content)
+{
+	struct tctl t;
+	tctl_init(&t);
+	cr_assert_eq(req(&t, "POST", "/api/applicationprofile", "{'name':'dp','type':'APPLICATION_PROFILE_TYPE_DNS',"
+		     "'dns_service_profile':{'dns_zones':[{'domain_name':'z.test','sluice_soa_serial':1000}]}}", NULL), 201);
+	cr_assert_eq(req(&t, "POST", "/api/virtualservice", "{'name':'dv','vip':[{'ip_address':{'addr':'198.18.0.53'}}],"
+		     "'services':[{'port':53}],'application_profile_ref':'/api/applicationprofile?name=dp',"
+		     "'static_dns_records':[{'fqdn':['w.z.test'],'type':'DNS_RECORD_A','ip_address':[{'ip_address':{'addr':'198.18.0.1'}}]}]}",
+		     NULL), 201);
+	cr_expect_eq(vs_serial(&t, "z.test"), 1000, "explicit serial");
+	uint32_t now = (uint32_t)time(NULL);
+	/* dropping the explicit serial changes no answer: the zone keeps 1000 */
+	cr_assert_eq(req(&t, "PATCH", "/api/applicationprofile/dp",
+			 "{'dns_service_profile':{'dns_zones':[{'domain_name':'z.test'}]}}", NULL), 200);
+	cr_expect_eq(vs_serial(&t, "z.test"), 1000);
+	/* unrelated changes make generations, the serial stays */
+	uint64_t g = sl_ctl_generation(t.c);
+	cr_assert_eq(req(&t, "POST", "/api/pool", "{'name':'other'}", NULL), 201);
+	cr_assert_eq(req(&t, "PATCH", "/api/virtualservice/dv", "{'description':'ops note'}", NULL), 200);
+	cr_expect_eq(sl_ctl_generation(t.c), g + 2);
+	cr_expect_eq(vs_serial(&t, "z.test"), 1000, "unrelated change keeps the serial");
+	/* a record in the zone changes it */
+	cr_assert_eq(req(&t, "PATCH", "/api/virtualservice/dv", "{'static_dns_records':[{'fqdn':['w.z.test'],"
+			 "'type':'DNS_RECORD_A','ip_address':[{'ip_address':{'addr':'198.18.0.2'}}]}]}", NULL), 200);
+	uint32_t s2 = vs_serial(&t, "z.test");
+	cr_expect_geq(s2, now, "zone change: serial moves to the clock");
+	/* and a second change within the same second still increases it */
+	cr_assert_eq(req(&t, "PATCH", "/api/virtualservice/dv", "{'static_dns_records':[{'fqdn':['w.z.test'],"
+			 "'type':'DNS_RECORD_A','ip_address':[{'ip_address':{'addr':'198.18.0.3'}}]}]}", NULL), 200);
+	cr_expect_gt(vs_serial(&t, "z.test"), s2);
+	tctl_fini(&t);
+}
+#endif

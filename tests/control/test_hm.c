@@ -66,6 +66,11 @@ static void answer(struct fake *f)
 			if (p->kind == SL_HM_DNS && p->resp_len >= 2)   /* echo the query id */
 				memcpy(p->resp, p->req, 2);
 		}
+		/* the worker reads the status line (dataplane/app/probe); the fake, the
+		 * three digits of a well-formed one */
+		p->status = 0;
+		if (p->kind == SL_HM_HTTP && p->resp_len >= 12 && !memcmp(p->resp, "HTTP/1.", 7) && p->resp[8] == ' ')
+			p->status = (uint16_t)((p->resp[9] - '0') * 100 + (p->resp[10] - '0') * 10 + (p->resp[11] - '0'));
 		f->done[f->nd++] = p;
 	}
 	f->nq = 0;

@@ -1,5 +1,6 @@
 /* The control HTTP request parser: framing, limits and the headers the API uses. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ Test(http, table)
 		{ "POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", -400, 0, true },
 		{ "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", -501, 0, true },
 		{ "POST /x HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", -413, 0, true },
+		{ "POST /x HTTP/1.1\r\nContent-Length: 67108865\r\n\r\n", -413, 0, true },
 		{ "GET /x HTTP/1.1\r\nBad Header: 1\r\n\r\n", -400, 0, true },
 		{ "GET /x HTTP/1.1\r\nExpect: something\r\n\r\n", -417, 0, true },
 		{ "VERYLONGMETHOD /x HTTP/1.1\r\n\r\n", -501, 0, true },
@@ -88,4 +90,21 @@ Test(http, limits)
 	off = sprintf(b, "POST / HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", l->max_body + 1);
 	cr_expect_eq(sl_http_parse(b, (size_t)off, l, &r), -413);
 	free(b);
+}
+
+Test(http, pct_decode)
+{
+	char o[8];
+	cr_expect_eq(sl_http_pct_decode("a%41+%7e", 8, o, sizeof(o)), 4);
+	cr_expect_str_eq(o, "aA ~");
+	cr_expect_eq(sl_http_pct_decode("%zz%4", 5, o, sizeof(o)), 5, "an invalid escape is kept");
+	cr_expect_str_eq(o, "%zz%4");
+	cr_expect_eq(sl_http_pct_decode("%-1%+1", 6, o, sizeof(o)), 6, "signs are not hex digits");
+	cr_expect_eq(sl_http_pct_decode("v%00zzz", 7, o, sizeof(o)), -EILSEQ);
+	cr_expect_eq(sl_http_pct_decode("v%1F", 4, o, sizeof(o)), -EILSEQ);
+	cr_expect_eq(sl_http_pct_decode("v%7f", 4, o, sizeof(o)), -EILSEQ);
+	cr_expect_eq(sl_http_pct_decode("v%C3%A9", 7, o, sizeof(o)), 3, "UTF-8 is fine");
+	cr_expect_eq(sl_http_pct_decode("1234567", 7, o, sizeof(o)), 7);
+	cr_expect_eq(sl_http_pct_decode("12345678", 8, o, sizeof(o)), -ENAMETOOLONG);
+	cr_expect_eq(strlen(o), 7, "still terminated");
 }

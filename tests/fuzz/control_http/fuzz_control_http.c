@@ -25,6 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (r.content_length > lims[i]->max_body)
 				abort();
+			/* what the server does with the target: decode it, refusing control bytes */
+			char d[64];
+			int dl = sl_http_pct_decode(r.path, r.path_len, d, sizeof(d));
+			if (dl >= (int)sizeof(d) || (dl >= 0 && (strlen(d) != (size_t)dl || sl_has_ctl_byte(d, (size_t)dl))))
+				abort();
 		} else if (rc < 0 && (rc > -400 || rc < -599)) {
 			abort();
 		}

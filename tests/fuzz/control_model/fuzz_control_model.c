@@ -9,6 +9,7 @@
 
 #include "gen_build.h"
 #include "model.h"
+#include "sl_control.h"
 
 static struct sl_model m;
 static bool inited;
@@ -70,6 +71,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				const struct sl_gen_vs *a = &g->vs[i], *b = &full->vs[i];
 				if (strcmp(a->name, b->name) || a->pool_idx != b->pool_idx || a->enabled != b->enabled ||
 				    a->poolgroup_idx != b->poolgroup_idx || a->app_type != b->app_type || a->vip != b->vip)
+					abort();
+				/* shared or rebuilt, the HTTP build must say the same */
+				const struct sl_gen_http *ha = a->http, *hb = b->http;
+				if (!ha != !hb || (ha && (ha->n_policies != hb->n_policies ||
+							  ha->keepalive_timeout_ms != hb->keepalive_timeout_ms ||
+							  ha->max_request_size != hb->max_request_size || ha->xff != hb->xff ||
+							  strcmp(ha->xff_name, hb->xff_name))))
 					abort();
 			}
 			if (memcmp(g->servers, full->servers, g->n_servers * sizeof(*g->servers)) ||
