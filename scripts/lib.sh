@@ -11,7 +11,7 @@ case $SL_BUILD in /*) SL_BUILD_DIR=$SL_BUILD ;; *) SL_BUILD_DIR=$SL_ROOT/$SL_BUI
 SL_BED_ID=${SL_BED_ID:-}
 SL_RUN_DIR=${SL_RUN_DIR:-/run/sluice$SL_BED_ID}
 export SL_FILE_PREFIX=sluice$SL_BED_ID
-SL_ENGINE=$SL_BUILD_DIR/dataplane/core/sluice
+SL_ENGINE=$SL_BUILD_DIR/control/sluice
 SL_CTL=$SL_BUILD_DIR/control/sluicectl
 SL_CONTROL_SOCK=$SL_RUN_DIR/control.sock
 export SLUICE_SOCK=$SL_CONTROL_SOCK   # sluicectl talks to this bed

@@ -3,13 +3,16 @@
 
 usage: l4_hold.py server PORT IP...
          epoll echo server on IP:PORT for every IP; runs until killed
-       l4_hold.py client HOST PORT N [HOLD_S] [IN_FLIGHT]
+       l4_hold.py client HOST PORT N [HOLD_S] [IN_FLIGHT] [PATH]
          opens N connections to HOST:PORT (at most IN_FLIGHT connects
          pending, default 512), sends each its own line as soon as it is
          connected and checks the echo; when all N are open and echoed it
          prints "held N" and keeps them open HOLD_S seconds (default 2),
          then sends a second line on each, checks that echo too, and closes
          all. Last line: "opened A echoed B failed C" (exit 1 if C > 0).
+         With PATH, HTTP keep-alive instead of lines: each round is a GET
+         for PATH, checked as a whole 200 response with a Content-Length
+         body and nothing after it (scripts/bench http's idle clients).
 
 The echo proves each connection reached a server and came back over its
 own pair of proxied connections: the line names the connection and carries
@@ -17,6 +20,7 @@ a random token, so a mix-up between connections fails too.
 """
 import errno
 import os
+import re
 import selectors
 import socket
 import sys
@@ -78,7 +82,26 @@ class Conn:
     __slots__ = ("i", "s", "want", "got", "state", "round")
 
 
-def client(host, port, n, hold, in_flight):
+def answered(want, got, http):
+    """None: more to come; "": the whole answer, right; else what is wrong"""
+    if not http:
+        if len(got) < len(want):
+            return None
+        return "" if got == want else "echo differs"
+    head, sep, body = got.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    if not head.startswith(b"HTTP/1.1 200 "):
+        return "not a 200"
+    m = re.search(rb"(?im)^content-length: *(\d+)\r?$", head)
+    if not m:
+        return "no content-length"
+    if len(body) < int(m.group(1)):
+        return None
+    return "" if len(body) == int(m.group(1)) else "bytes after the response"
+
+
+def client(host, port, n, hold, in_flight, path=None):
     token = os.urandom(6).hex()
     sel = selectors.EpollSelector()
     conns, todo = [], list(range(n))
@@ -98,7 +121,8 @@ def client(host, port, n, hold, in_flight):
         c.s.close()
 
     def send_line(c):
-        c.want = f"conn {c.i} round {c.round} {token}\n".encode()
+        c.want = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n" if path else
+                  f"conn {c.i} round {c.round} {token}\n").encode()
         c.got = b""
         try:
             c.s.send(c.want)  # a few dozen bytes: fits any empty send buffer
@@ -148,9 +172,10 @@ def client(host, port, n, hold, in_flight):
                         fail(c, "closed before the echo")
                         continue
                     c.got += d
-                    if len(c.got) >= len(c.want):
-                        if c.got != c.want:
-                            fail(c, "echo differs")
+                    why = answered(c.want, c.got, path)
+                    if why is not None:
+                        if why:
+                            fail(c, why)
                             continue
                         c.state = "idle"
                         sel.modify(c.s, selectors.EVENT_READ, c)
@@ -193,6 +218,7 @@ if __name__ == "__main__":
     elif len(sys.argv) >= 5 and sys.argv[1] == "client":
         sys.exit(client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
                         float(sys.argv[5]) if len(sys.argv) > 5 else 2.0,
-                        int(sys.argv[6]) if len(sys.argv) > 6 else 512))
+                        int(sys.argv[6]) if len(sys.argv) > 6 else 512,
+                        sys.argv[7] if len(sys.argv) > 7 else None))
     else:
         sys.exit(__doc__)

@@ -157,6 +157,34 @@ cat "$TMP"/par[0-9]* >"$TMP/par"
 t1=$(date +%s%N)
 check "50 parallel clients served while one stalls ($(( (t1 - t0) / 1000000 )) ms)" [ "$(grep -c '^200$' "$TMP/par")" = 50 ]
 kill $slow 2>/dev/null; wait $slow 2>/dev/null
+# a client that sends its request and shuts down its write side (printf ... | nc -N) gets its answer;
+# socat half-closes on stdin EOF like nc -N (the ncat here has no -N)
+got=0
+for i in $(seq 300); do
+	printf 'GET /api/pool HTTP/1.1\r\nHost: x\r\n\r\n' | socat -t 5 - "UNIX-CONNECT:$SOCK" 2>/dev/null | head -1 |
+		grep -q '^HTTP/1.1 200 ' && got=$((got + 1))
+done
+check "request then write shutdown (nc -N): $got/300 answered" [ "$got" = 300 ]
+# 300 idle keep-alive connections (more than the 256 allowed) do not lock an operator out
+/usr/bin/python3 - "$SOCK" "$TMP/idle.ready" <<'EOF' &
+import socket, sys, time, os
+socks = []
+for _ in range(300):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    socks.append(s)
+open(sys.argv[2], "w").close()
+time.sleep(10)
+EOF
+idle=$!
+for _ in $(seq 100); do [ -e "$TMP/idle.ready" ] && break; sleep 0.05; done
+sleep 0.2
+t0=$(date +%s%N)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --unix-socket "$SOCK" http://localhost/api/status)
+t1=$(date +%s%N)
+check "300 idle connections open: a new client still gets 200 ($code in $(( (t1 - t0) / 1000000 )) ms)" \
+	[ "$code" = 200 -a $(( (t1 - t0) / 1000000 )) -lt 1000 ]
+kill $idle 2>/dev/null; wait $idle 2>/dev/null
 
 # ---- concurrent writers end consistent
 g0=$(gen)

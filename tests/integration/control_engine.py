@@ -66,6 +66,8 @@ def changes(sock, prefix, n):
     c = UnixHTTP(sock)
     gens = []
     live = []
+    en = {}
+    ratio = {}
     k = 0
     while len(gens) < n:
         step = len(gens) % 4
@@ -74,9 +76,12 @@ def changes(sock, prefix, n):
             st, g, body = call(c, "POST", "/api/macro", [{"model_name": "Pool", "data": pool(f"{prefix}-p-{k}", k)},
                                                          {"model_name": "VirtualService", "data": vs(prefix, k)}])
             live.append(k)
-        elif step in (1, 2):  # in-place change of a pool
-            st, g, body = call(c, "PATCH", f"/api/pool/{prefix}-p-{live[-1]}",
-                               {"servers": pool("", len(gens))["servers"]})
+        elif step in (1, 2):  # in-place change of a pool: a ratio it does not have now (a PATCH
+            # that changes nothing, or only an ignored field, makes no generation)
+            ratio[live[-1]] = ratio.get(live[-1], live[-1] % 20 + 1) % 20 + 1
+            srv = pool("", len(gens))["servers"]
+            srv[0]["ratio"] = ratio[live[-1]]
+            st, g, body = call(c, "PATCH", f"/api/pool/{prefix}-p-{live[-1]}", {"servers": srv})
         else:               # delete the oldest pair when more than a few exist, else patch the VS
             if len(live) > 3:
                 d = live.pop(0)
@@ -84,8 +89,10 @@ def changes(sock, prefix, n):
                                    [{"model_name": "VirtualService", "data": {"name": f"{prefix}-vs-{d}"}},
                                     {"model_name": "Pool", "data": {"name": f"{prefix}-p-{d}"}}])
             else:
+                # flip it: a PATCH that changes nothing makes no generation
+                en[live[-1]] = not en.get(live[-1], True)
                 st, g, body = call(c, "PATCH", f"/api/virtualservice/{prefix}-vs-{live[-1]}",
-                                   {"enabled": len(gens) % 8 != 3})
+                                   {"enabled": en[live[-1]]})
         if st >= 300:
             print(f"change {len(gens) + 1}: {st} {body[:300]!r}", file=sys.stderr)
             return 1

@@ -29,14 +29,16 @@ for i in 2 3 4; do
 done
 
 # (servers are started with ip netns exec directly, so cleanup's kill reaches them)
-# HTTP on 198.18.1.5:8090: answers with the status code in $TMP/code
+# HTTP on 198.18.1.5:8090: answers with the status code in $TMP/code ("lf": a bare-LF status line)
 echo 200 >"$TMP/code"
 ip netns exec $SL_NS_SRV $PY - "$TMP/code" <<'EOP' >/dev/null 2>&1 &
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        code = int(open(sys.argv[1]).read())
-        self.send_response(code); self.send_header("Content-Length", "0"); self.end_headers()
+        code = open(sys.argv[1]).read().strip()
+        if code == "lf":   # a status line ended by a bare LF: the strict parser refuses it
+            self.wfile.write(b"HTTP/1.1 200 OK\nContent-Length: 0\n\n"); self.close_connection = True; return
+        self.send_response(int(code)); self.send_header("Content-Length", "0"); self.end_headers()
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("198.18.1.5", 8090), H).serve_forever()
 EOP
@@ -235,6 +237,21 @@ if t=$(wait_state p-http 198.18.1.5 up $((IV * OKS + IV))); then
 	ok "HTTP 204 (2xx) brings it back after ${t}s"
 else
 	not_ok "HTTP 204 brings it back" "$(api GET /api/pool/p-http/runtime)"
+fi
+# the status line is read by the strict HTTP parser on the application layer:
+# "HTTP/1.1 200 OK" ended by a bare LF is no status line
+echo lf >"$TMP/code"
+if t=$(wait_state p-http 198.18.1.5 down $((IV * FAILS + IV))) && r=$(reason p-http 198.18.1.5) &&
+	grep -q 'malformed HTTP status line' <<<"$r"; then
+	ok "HTTP status line ended by a bare LF: down after ${t}s: $r"
+else
+	not_ok "HTTP status line ended by a bare LF marked down" "$(api GET /api/pool/p-http/runtime)"
+fi
+echo 200 >"$TMP/code"
+if t=$(wait_state p-http 198.18.1.5 up $((IV * OKS + IV))); then
+	ok "a well-formed 200 brings it back after ${t}s"
+else
+	not_ok "a well-formed 200 brings it back" "$(api GET /api/pool/p-http/runtime)"
 fi
 
 # --- PING: an address that stops answering

@@ -25,10 +25,10 @@ trap cleanup EXIT
 
 # Backends: echo on :8080, "who am I" on :8081, reset-after-accept on :8082,
 # "who am I" then echo on :8083, PROXY protocol reader on :8086.
+ip netns exec $SL_NS_SRV $PY "$IT_DIR/who_server.py" 8081 198.18.1.2 198.18.1.3 198.18.1.4 >/dev/null 2>&1 &
+SRV_PIDS+=($!)
 for i in 2 3 4; do
 	ip netns exec $SL_NS_SRV socat -t 120 TCP-LISTEN:8080,bind=198.18.1.$i,reuseaddr,fork EXEC:/bin/cat >/dev/null 2>&1 &
-	SRV_PIDS+=($!)
-	ip netns exec $SL_NS_SRV socat TCP-LISTEN:8081,bind=198.18.1.$i,reuseaddr,fork SYSTEM:"echo 198.18.1.$i" >/dev/null 2>&1 &
 	SRV_PIDS+=($!)
 	# "who am I", then echo until the client closes (held connections)
 	ip netns exec $SL_NS_SRV socat -t 120 TCP-LISTEN:8083,bind=198.18.1.$i,reuseaddr,fork SYSTEM:"echo 198.18.1.$i; exec cat" >/dev/null 2>&1 &
@@ -257,7 +257,7 @@ else not_ok "least connections follows load" "$out"; fi
 # one server; when one of 4 servers leaves, exactly its clients move.
 for i in $(seq 100 159); do in_cli ip addr add 198.18.0.$i/24 dev cli0 2>/dev/null; done
 CH_ADDED=1
-ip netns exec $SL_NS_SRV socat TCP-LISTEN:8081,bind=198.18.1.6,reuseaddr,fork SYSTEM:"echo 198.18.1.6" >/dev/null 2>&1 &
+ip netns exec $SL_NS_SRV $PY "$IT_DIR/who_server.py" 8081 198.18.1.6 >/dev/null 2>&1 &
 SRV_PIDS+=($!)
 sleep 0.3
 ch_map() { in_cli $PY - $VIP "$1" <<'EOP'

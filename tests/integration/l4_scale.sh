@@ -130,10 +130,19 @@ change() { # i: 1..4 servers, ratios 1..5, one of three algorithms
 	done
 	pool p-web 80 "$(algo "$i")" "$s"
 }
-in_cli wrk -t1 -c32 -d30s -H "Connection: close" "http://$VIP/small.html" >"$TMP/wrk.log" 2>&1 &
+# The load runs until the changes are done, however long they take on this
+# machine: wrk's duration is only an upper bound; it is stopped with SIGINT
+# (it then prints its totals) once the last change is acknowledged.
+ip netns exec $SL_NS_CLI wrk -t1 -c32 -d$((CHANGES * 5 + 60))s -H "Connection: close" \
+	"http://$VIP/small.html" >"$TMP/wrk.log" 2>&1 &
 wl=$!
 PIDS+=($wl)
-sleep 1
+acc0=$(tel proxy_accepted /sluice/tcp)
+for _ in $(seq 100); do
+	[ "$(tel proxy_accepted /sluice/tcp)" -gt $((acc0 + 100)) ] && break
+	sl_pid_alive $wl || break
+	sleep 0.1
+done
 acked=0 last=0 order=ok
 for i in $(seq 1 "$CHANGES"); do
 	if out=$(apply "$(change "$i")" 2>&1) && g=$(sed -n 's/^applied p-web .* generation \([0-9]*\)$/\1/p' <<<"$out") &&
@@ -147,7 +156,7 @@ for i in $(seq 1 "$CHANGES"); do
 	sleep 0.2
 done
 still=0
-sl_pid_alive $wl && still=1
+sl_pid_alive $wl && still=1 && kill -INT $wl
 wait $wl
 reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$TMP/wrk.log")
 errs=$(grep -E 'Non-2xx|Socket errors' "$TMP/wrk.log")
