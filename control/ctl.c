@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_check.h"
 #include "gen_build.h"
 #include "hm.h"
 #include "http.h"
@@ -47,6 +48,7 @@ struct conn {
 struct sl_ctl {
 	char *sock_path, *state_dir;
 	unsigned n_workers;
+	bool default_certs;
 	struct sl_ctl_hooks hooks;
 	int lfd, epfd;
 	struct conn *conns;
@@ -463,6 +465,50 @@ fail:
 }
 
 /* ---------------- start-up ---------------- */
+/* Avi's built-in System-Default-Cert (RSA) and System-Default-Cert-EC, which AKO attaches to shared
+   parents: generated self-signed the first time the state dir lacks them and journalled like any
+   object, so they survive restarts and an operator can PUT a real certificate over them. Deleted (when
+   nothing refers to them), they come back at the next start, as they are always there on Avi. */
+static int default_certs(struct sl_ctl *c, char *err, size_t errlen)
+{
+	static const struct { const char *name; bool ec; } dc[] = { { "System-Default-Cert", false },
+								    { "System-Default-Cert-EC", true } };
+	for (size_t i = 0; i < sizeof(dc) / sizeof(dc[0]); i++) {
+		if (sl_model_find(&c->m, SL_T_CERT, dc[i].name))
+			continue;
+		char *pem, *key;
+		int rc = sl_cert_selfsigned(dc[i].name, dc[i].ec, &pem, &key);
+		if (rc) {
+			snprintf(err, errlen, "%s: cannot generate %s: %s", c->state_dir, dc[i].name, strerror(-rc));
+			return rc;
+		}
+		json_t *o = json_pack("{s:s, s:s, s:{s:s, s:b}, s:s}", "name", dc[i].name, "type",
+				      "SSL_CERTIFICATE_TYPE_VIRTUALSERVICE", "certificate", "certificate", pem, "self_signed", 1,
+				      "key", key);
+		free(pem);
+		free(key);
+		struct sl_txn t;
+		struct sl_err e;
+		sl_txn_begin(&t, &c->m);
+		rc = o ? sl_txn_op(&t, SL_OP_CREATE, SL_T_CERT, NULL, o, NULL, "", &e) : -ENOMEM;
+		json_decref(o);
+		if (!rc && sl_txn_validate(&t, &e))
+			rc = -EINVAL;
+		json_t *rec = rc ? NULL : sl_txn_record(&t);
+		if (!rc)
+			rc = rec ? sl_persist_append(&c->ps, rec) : -ENOMEM;
+		json_decref(rec);
+		if (rc) {
+			sl_txn_abort(&t);
+			snprintf(err, errlen, "%s: cannot store %s: %s", c->state_dir, dc[i].name,
+				 rc == -EINVAL ? e.detail : strerror(-rc));
+			return rc < 0 ? rc : -EINVAL;
+		}
+		sl_txn_commit(&t);
+	}
+	return 0;
+}
+
 static int load_state(struct sl_ctl *c, char *err, size_t errlen)
 {
 	json_t *objs, *recs;
@@ -549,6 +595,8 @@ static int load_state(struct sl_ctl *c, char *err, size_t errlen)
 		return rc;
 	if (c->m.gen == 0)
 		c->m.gen = 1;
+	if (c->default_certs && (rc = default_certs(c, err, errlen)))
+		return rc;
 	/* first generation */
 	if (health_prepare(c, NULL)) {
 		snprintf(err, errlen, "%s: the stored configuration needs more than %u health slots", c->state_dir,
@@ -632,6 +680,7 @@ struct sl_ctl *sl_ctl_create(const struct sl_ctl_conf *conf, const struct sl_ctl
 	c->sock_path = strdup(conf && conf->sock_path ? conf->sock_path : SL_CTL_DEFAULT_SOCK);
 	c->state_dir = strdup(conf && conf->state_dir ? conf->state_dir : SL_CTL_DEFAULT_STATE);
 	c->n_workers = conf ? conf->n_workers : 1;
+	c->default_certs = conf && conf->default_certs;
 	if (hooks)
 		c->hooks = *hooks;
 	c->hfree = malloc(SL_MAX_HEALTH * sizeof(uint32_t));

@@ -182,7 +182,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluice: warning: log dir %s: %s\n", log_dir, strerror(errno));
 	/* control loads the persisted configuration and publishes the first
 	 * generation before any worker runs */
-	cconf = (struct sl_ctl_conf){ .sock_path = sock, .state_dir = state, .n_workers = sl_engine_workers() };
+	cconf = (struct sl_ctl_conf){ .sock_path = sock, .state_dir = state, .n_workers = sl_engine_workers(),
+				   .default_certs = true };
 	ctl = sl_ctl_create(&cconf, &hooks, err, sizeof(err));
 	if (!ctl) {
 		fprintf(stderr, "sluice: control: %s\n", err);

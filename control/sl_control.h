@@ -3,6 +3,7 @@
 #define SL_CONTROL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@ struct sl_ctl_conf {
 	const char *sock_path;   /* NULL: /run/sluice/control.sock */
 	const char *state_dir;   /* NULL: /var/lib/sluice */
 	unsigned n_workers;
+	bool default_certs;      /* create System-Default-Cert(-EC) when the state lacks them (the engine does) */
 };
 
 struct sl_ctl_hooks {

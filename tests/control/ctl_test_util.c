@@ -17,14 +17,16 @@ static int publish(void *arg, struct sl_gen *g)
 
 static struct sl_ctl *open_ctl(struct tctl *t, char *err, size_t errlen)
 {
-	struct sl_ctl_conf conf = { .sock_path = t->sock, .state_dir = t->state, .n_workers = 2 };
+	struct sl_ctl_conf conf = { .sock_path = t->sock, .state_dir = t->state, .n_workers = 2,
+				    .default_certs = t->default_certs };
 	struct sl_ctl_hooks hooks = { .arg = t, .publish = publish };
 	return sl_ctl_create(&conf, &hooks, err, errlen);
 }
 
-void tctl_init(struct tctl *t)
+static void init(struct tctl *t, bool default_certs)
 {
 	memset(t, 0, sizeof(*t));
+	t->default_certs = default_certs;
 	snprintf(t->dir, sizeof(t->dir), "/tmp/sl-ctl-test-XXXXXX");
 	cr_assert(mkdtemp(t->dir));
 	snprintf(t->state, sizeof(t->state), "%s/state", t->dir);
@@ -32,6 +34,16 @@ void tctl_init(struct tctl *t)
 	char err[512];
 	t->c = open_ctl(t, err, sizeof(err));
 	cr_assert(t->c, "sl_ctl_create: %s", err);
+}
+
+void tctl_init(struct tctl *t)
+{
+	init(t, false);
+}
+
+void tctl_init_default_certs(struct tctl *t)
+{
+	init(t, true);
 }
 
 bool tctl_restart(struct tctl *t, char *err, size_t errlen)

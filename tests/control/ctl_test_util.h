@@ -13,10 +13,13 @@ struct tctl {
 	char sock[160];
 	struct sl_gen *gen;        /* last published */
 	unsigned n_published;
+	bool default_certs;        /* as the engine starts it: System-Default-Cert(-EC) created */
 };
 
 /* Creates a temp dir and a control instance over it; aborts the test on failure. */
 void tctl_init(struct tctl *t);
+/* The same, with the built-in default certificates the engine creates at first start. */
+void tctl_init_default_certs(struct tctl *t);
 /* Re-opens the same state dir (restart). Returns false and fills err when start-up is refused. */
 bool tctl_restart(struct tctl *t, char *err, size_t errlen);
 void tctl_fini(struct tctl *t);

@@ -2,6 +2,9 @@
  * objects, runtime endpoints, and what the published generation contains. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,3 +491,81 @@ Test(api, dns_serial_follows_zone_content)
 	tctl_fini(&t);
 }
 #endif
+
+/* The PEM at certificate.certificate of the sslkeyandcertificate called name, or NULL (caller frees). */
+static char *cert_pem(struct tctl *t, const char *name)
+{
+	char target[128];
+	json_t *r = NULL;
+	snprintf(target, sizeof(target), "/api/sslkeyandcertificate/%s", name);
+	if (treq(t, "GET", target, NULL, &r) != 200) {
+		json_decref(r);
+		return NULL;
+	}
+	const char *p = json_string_value(json_object_get(json_object_get(r, "certificate"), "certificate"));
+	char *s = p ? strdup(p) : NULL;
+	json_decref(r);
+	return s;
+}
+
+static int pem_key_type(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	int id = x ? EVP_PKEY_get_base_id(X509_get0_pubkey(x)) : -1;
+	bool self = x && X509_check_issued(x, x) == X509_V_OK;
+	X509_free(x);
+	return self ? id : -2;
+}
+
+Test(api, default_certs_created_once_kept_replaceable_and_restored)
+{
+	struct tctl t;
+	tctl_init_default_certs(&t);
+	char *rsa = cert_pem(&t, "System-Default-Cert"), *ec = cert_pem(&t, "System-Default-Cert-EC");
+	cr_assert(rsa && ec, "both default certificates exist after the first start");
+	cr_expect_eq(pem_key_type(rsa), EVP_PKEY_RSA, "System-Default-Cert: a self-signed RSA certificate");
+	cr_expect_eq(pem_key_type(ec), EVP_PKEY_EC, "System-Default-Cert-EC: a self-signed ECDSA certificate");
+	/* a shared parent as AKO builds it, on the defaults */
+	cr_expect_eq(req(&t, "POST", "/api/macro",
+			 "[{'model_name':'VsVip','data':{'name':'v','vip':[{'ip_address':{'addr':'198.18.0.10'}}]}},"
+			 "{'model_name':'VirtualService','data':{'name':'parent','vsvip_ref':'v','services':[{'port':80},{'port':443,'enable_ssl':true}],"
+			 "'type':'VS_TYPE_VH_PARENT','ssl_key_and_certificate_refs':['System-Default-Cert','System-Default-Cert-EC']}}]",
+			 NULL),
+		     200);
+	char err[512];
+	cr_assert(tctl_restart(&t, err, sizeof(err)), "%s", err);
+	char *rsa2 = cert_pem(&t, "System-Default-Cert");
+	cr_expect(rsa2 && !strcmp(rsa, rsa2), "a restart keeps the generated certificate");
+	free(rsa2);
+	/* an operator replaces it with a certificate of their own */
+	char *cert = slurp(SL_FIXTURES "/chain_ok.pem"), *key = slurp(SL_FIXTURES "/leaf.key");
+	json_t *c = json_pack("{s:s, s:{s:s}, s:s}", "name", "System-Default-Cert-EC", "certificate", "certificate", cert, "key", key);
+	char *cs = json_dumps(c, 0);
+	json_t *pr = NULL;
+	int pst = treq(&t, "PUT", "/api/sslkeyandcertificate/System-Default-Cert-EC", cs, &pr);
+	char *prs = json_dumps(pr, 0);
+	cr_expect_eq(pst, 200, "PUT: %d %s", pst, prs);
+	free(prs);
+	json_decref(pr);
+	cr_assert(tctl_restart(&t, err, sizeof(err)), "%s", err);
+	rsa2 = cert_pem(&t, "System-Default-Cert-EC");
+	cr_expect(rsa2 && !strcmp(rsa2, cert), "the replacement survives a restart and is not regenerated");
+	free(rsa2);
+	/* in use: not deletable; unused and deleted: back at the next start */
+	cr_expect_eq(treq(&t, "DELETE", "/api/sslkeyandcertificate/System-Default-Cert", NULL, NULL), 409);
+	cr_expect_eq(req(&t, "DELETE", "/api/virtualservice/parent", NULL, NULL), 204);
+	cr_expect_eq(treq(&t, "DELETE", "/api/sslkeyandcertificate/System-Default-Cert", NULL, NULL), 204);
+	cr_assert(tctl_restart(&t, err, sizeof(err)), "%s", err);
+	char *ec2 = cert_pem(&t, "System-Default-Cert");
+	cr_expect(ec2 && strcmp(rsa, ec2) && pem_key_type(ec2) == EVP_PKEY_RSA, "a deleted default is generated anew");
+	free(ec2);
+	free(cs);
+	json_decref(c);
+	free(cert);
+	free(key);
+	free(rsa);
+	free(ec);
+	tctl_fini(&t);
+}
