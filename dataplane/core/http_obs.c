@@ -155,14 +155,14 @@ json_t *sl_http_vs_json(const struct sl_http_vs_stats *s)
 
 	/* means over the requests the histograms counted, the ones *_us_sum adds up */
 	return json_pack("{s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I,"
-			 "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:{s:I,s:I},s:I,s:I}",
+			 "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:{s:I,s:I},s:I,s:I}",
 			 "connections", J(s->conns), "requests", J(s->requests),
 			 "responses", "1xx", J(s->resp_1xx), "2xx", J(s->resp_2xx), "3xx", J(s->resp_3xx),
 			 "4xx", J(s->resp_4xx), "5xx", J(s->resp_5xx),
 			 "bytes_in", J(s->bytes_in), "bytes_out", J(s->bytes_out),
 			 "local_responses", J(s->local), "redirects", J(s->redirects),
 			 "errors", "bad_request", J(s->bad_request), "header_timeout", J(s->header_timeout),
-			 "too_large", J(s->too_large), "no_server", J(s->no_server),
+			 "too_large", J(s->too_large), "misdirected", J(s->misdirected), "no_server", J(s->no_server),
 			 "connect_failed", J(s->connect_fail), "bad_response", J(s->bad_response),
 			 "server_timeout", J(s->server_timeout), "server_reset", J(s->server_reset),
 			 "retries", J(s->retries),
@@ -209,7 +209,7 @@ static const char *secs(char *b, size_t len, uint64_t us)
 /* the counters one metric family after the other: (offset of the field, label or NULL) */
 struct fam {
 	const char *name, *help, *label;
-	struct { size_t off; const char *value; } v[8];
+	struct { size_t off; const char *value; } v[10];
 };
 
 #define OFF(f) offsetof(struct sl_http_vs_stats, f)
@@ -227,7 +227,7 @@ static const struct fam fams[] = {
 	{ "sluice_http_redirects_total", "Redirects sent.", NULL, { { OFF(redirects), NULL } } },
 	{ "sluice_http_errors_total", "Requests that got no server answer, by kind.", "kind",
 	  { { OFF(bad_request), "bad_request" }, { OFF(header_timeout), "header_timeout" },
-	    { OFF(too_large), "too_large" }, { OFF(no_server), "no_server" }, { OFF(connect_fail), "connect_failed" },
+	    { OFF(too_large), "too_large" }, { OFF(misdirected), "misdirected" }, { OFF(no_server), "no_server" }, { OFF(connect_fail), "connect_failed" },
 	    { OFF(bad_response), "bad_response" }, { OFF(server_timeout), "server_timeout" },
 	    { OFF(server_reset), "server_reset" } } },
 	{ "sluice_http_retries_total", "Idempotent requests retried on a new server connection.", NULL,
@@ -303,7 +303,7 @@ void sl_http_metrics_text(void (*out)(void *arg, const char *line), void *arg, u
 		for (unsigned i = 0; i < n; i++) {
 			const char *vs = lbl(l, names[i]);
 
-			for (unsigned k = 0; k < 8 && (k == 0 || fm->v[k].value); k++) {
+			for (unsigned k = 0; k < sizeof(fm->v) / sizeof(fm->v[0]) && (k == 0 || fm->v[k].value); k++) {
 				if (fm->label)
 					line(&m, "%s{vs=\"%s\",%s=\"%s\"} %" PRIu64 "\n", fm->name, vs, fm->label,
 					     fm->v[k].value, field(&st[i], fm->v[k].off));

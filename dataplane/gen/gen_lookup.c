@@ -1,5 +1,8 @@
 /* Lookups in a published generation: what the workers ask of it, per
  * connection or per query (never per packet of an established flow). */
+#include <string.h>
+#include <strings.h>
+
 #include "sl_gen.h"
 
 bool sl_gen_is_vip(const struct sl_gen *g, uint32_t ip)
@@ -50,6 +53,23 @@ const struct sl_gen_vs *sl_gen_vh_child(const struct sl_gen *g, const struct sl_
 		if (s->parent == pidx && s->len == len && !strncasecmp(g->sni_names + s->off, sni, len))
 			return &g->vs[s->child];
 	}
+}
+
+const struct sl_gen_vs *sl_gen_vh_match(const struct sl_gen *g, const struct sl_gen_vs *parent, const char *name,
+					size_t n)
+{
+	const struct sl_gen_vs *c = sl_gen_vh_child(g, parent, name, n);
+	const char *dot;
+	char wc[258];
+
+	if (c || n > 253)
+		return c;
+	dot = memchr(name, '.', n);
+	if (!dot || dot == name || (size_t)(name + n - dot) < 2)
+		return NULL;
+	wc[0] = '*';
+	memcpy(wc + 1, dot, (size_t)(name + n - dot));
+	return sl_gen_vh_child(g, parent, wc, (size_t)(name + n - dot) + 1);
 }
 
 size_t sl_gen_vips(const struct sl_gen *g, const uint32_t **vips)

@@ -177,6 +177,10 @@ const struct sl_gen_listener *sl_gen_lookup_listener(const struct sl_gen *, uint
 /* SNI child of a VH parent (exact, case-insensitive match on vh_domain_name), or NULL. */
 const struct sl_gen_vs *sl_gen_vh_child(const struct sl_gen *, const struct sl_gen_vs *parent,
 					const char *sni, size_t len);
+/* The child serving a host name: exact first, then "*." plus the name
+ * without its first label (vh_domain_name wildcards), or NULL. */
+const struct sl_gen_vs *sl_gen_vh_match(const struct sl_gen *, const struct sl_gen_vs *parent,
+					const char *name, size_t len);
 size_t sl_gen_vips(const struct sl_gen *, const uint32_t **vips);
 /* Frees g through the destructor its builder installed (main lcore only). */
 static inline void sl_gen_release(struct sl_gen *g)

@@ -115,6 +115,18 @@ grep -q "CN = shared.parent.test" <<<"$s" && ok "no SNI: the parent's certificat
 b=$(c_curl -k "https://other.test/x" -o /dev/null -w '%{http_code}' 2>&1)
 [ "$b" = 200 ] && ok "unknown SNI: the parent's policies and pool (200)" || diag "unknown SNI answered $b (the parent has no pool: 503 expected)"
 
+# Host and SNI disagree: a Host that names another child of the parent is 421
+# (RFC 9110 15.5.20: the client retries on a connection of its own); a Host no
+# child claims is served by the VS the SNI chose
+b=$(c_curl -k -H "Host: $HOST" -o /dev/null -w '%{http_code}' "https://other.test/x" 2>&1)
+[ "$b" = 421 ] && ok "SNI other.test, Host $HOST (another child): 421" || not_ok "SNI other.test, Host $HOST: 421" "$b"
+b=$(c_curl -k -H "Host: $HOST.:443" -o /dev/null -w '%{http_code}' "https://other.test/x" 2>&1)
+[ "$b" = 421 ] && ok "  ... with a port and a trailing dot: 421" || not_ok "  ... with a port and a trailing dot: 421" "$b"
+b=$(c_curl -k -H "Host: unclaimed.test" -o /dev/null -w '%{http_code}' "https://$HOST/sni" 2>&1)
+# the child's only rule matches its own host and it has no pool of its own: 503, not 421
+[ "$b" = 503 ] && ok "SNI $HOST, Host unclaimed.test: served by the SNI's child (no rule, no pool: 503), not 421" ||
+	not_ok "SNI $HOST, Host unclaimed.test: served by the child (503)" "$b"
+
 for v in 1.2 1.3; do
 	b=$(c_curl -k --tlsv$v --tls-max $v -w '%{http_code}\n' "https://$HOST/v$v" 2>&1 | tr '\n' ' ')
 	grep -q "/v$v host=$HOST xfp=https 200 " <<<"$b" && ok "TLS $v" || not_ok "TLS $v" "$b"

@@ -158,7 +158,7 @@ const char *sl_http_log_err_name(unsigned e)
 {
 	static const char *const n[SL_HTTP_LOG__MAX] = {
 		"", "bad_request", "header_timeout", "too_large", "no_server", "connect_failed", "bad_response",
-		"server_timeout", "server_reset", "client_abort", "local_response", "redirect",
+		"server_timeout", "server_reset", "client_abort", "local_response", "redirect", "misdirected",
 	};
 
 	return e < SL_HTTP_LOG__MAX ? n[e] : "other";
@@ -180,6 +180,7 @@ static const char *reason(unsigned st)
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 421: return "Misdirected Request";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
@@ -291,6 +292,7 @@ static void error_reply(struct sl_app_conn *cli, unsigned status, uint64_t *coun
 	if (t)
 		t->err = counter == &v->header_timeout ? SL_HTTP_LOG_HEADER_TIMEOUT
 			 : counter == &v->too_large ? SL_HTTP_LOG_TOO_LARGE
+			 : counter == &v->misdirected ? SL_HTTP_LOG_MISDIRECTED
 			 : counter == &v->no_server ? SL_HTTP_LOG_NO_SERVER
 			 : counter == &v->connect_fail ? SL_HTTP_LOG_CONNECT_FAIL
 			 : counter == &v->server_timeout ? SL_HTTP_LOG_SERVER_TIMEOUT
@@ -757,6 +759,37 @@ static void abort_both(struct sl_app_conn *cli)
 	sl_app_abort(cli);
 }
 
+/* The handshake fixed this connection's VS (the SNI child, or the parent);
+ * a request whose Host names another child of the same parent would be
+ * served under a certificate that was not presented for that name (domain
+ * fronting across children). RFC 9110 15.5.20: 421, the client retries on a
+ * connection of its own. A Host no child claims is served as the SNI chose,
+ * as Avi does. */
+static bool misdirected(const struct sl_app_conn *cli, const struct sl_gen_vs *vs, const struct sl_policy_req *q)
+{
+	const struct sl_gen *g = cli->gen;
+	const struct sl_gen_vs *parent, *hv;
+	const char *c;
+	size_t n = q->host_len;
+
+	if (vs->vs_type == SL_VS_NORMAL || !n || !g || !sl_app_secure(cli))
+		return false;
+	if (vs->vs_type == SL_VS_VH_CHILD) {
+		if (vs->parent_idx >= g->n_vs)
+			return false;
+		parent = &g->vs[vs->parent_idx];
+	} else {
+		parent = vs;
+	}
+	c = q->host[0] == '[' ? NULL : memchr(q->host, ':', n);
+	if (c)
+		n = (size_t)(c - q->host);
+	if (n && q->host[n - 1] == '.')
+		n--;
+	hv = n ? sl_gen_vh_match(g, parent, q->host, n) : NULL;
+	return hv && hv != vs && hv->enabled;
+}
+
 /* Request head complete (len bytes at buf). */
 static void request_start(struct sl_app_conn *cli, struct txn *t, const uint8_t *buf)
 {
@@ -794,6 +827,10 @@ static void request_start(struct sl_app_conn *cli, struct txn *t, const uint8_t 
 	}
 	if (hp->max_request_size && m->body == SL_H1_BODY_LENGTH && m->content_length > hp->max_request_size) {
 		error_reply(cli, 413, &vst(cli)->too_large);
+		return;
+	}
+	if (misdirected(cli, vs, &t->preq)) {
+		error_reply(cli, 421, &vst(cli)->misdirected);
 		return;
 	}
 	/* policies in index order; the first set that decides wins, header

@@ -15,6 +15,7 @@ struct sl_http_vs_stats {
 	uint64_t bytes_in, bytes_out;         /* request / response bytes, heads and bodies */
 	uint64_t local, redirects;            /* answered by the engine (policy, errors) / redirects */
 	uint64_t bad_request, header_timeout, too_large;   /* 4xx the engine sent: 400-505 parse, 408, 413 */
+	uint64_t misdirected;                 /* 421: TLS, and the Host names another SNI child of the parent */
 	uint64_t no_server, connect_fail, bad_response, server_timeout, server_reset;  /* 503, 502, 502, 504, mid-body */
 	uint64_t retries, server_conns, server_reused;
 	uint64_t total_us_sum, server_us_sum;
@@ -28,6 +29,7 @@ enum sl_http_log_err {
 	SL_HTTP_LOG_OK = 0, SL_HTTP_LOG_BAD_REQUEST, SL_HTTP_LOG_HEADER_TIMEOUT, SL_HTTP_LOG_TOO_LARGE,
 	SL_HTTP_LOG_NO_SERVER, SL_HTTP_LOG_CONNECT_FAIL, SL_HTTP_LOG_BAD_RESPONSE, SL_HTTP_LOG_SERVER_TIMEOUT,
 	SL_HTTP_LOG_SERVER_RESET, SL_HTTP_LOG_CLIENT_ABORT, SL_HTTP_LOG_LOCAL, SL_HTTP_LOG_REDIRECT,
+	SL_HTTP_LOG_MISDIRECTED,
 	SL_HTTP_LOG__MAX
 };
 const char *sl_http_log_err_name(unsigned e);

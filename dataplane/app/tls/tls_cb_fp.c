@@ -39,25 +39,6 @@ int sl_tls_parse_sni(const unsigned char *p, size_t len, const char **name, size
 	return 0;
 }
 
-/* The child of parent serving name: exact first, then "*." plus the name
- * without its first label. */
-static const struct sl_gen_vs *child_for(const struct sl_gen *g, const struct sl_gen_vs *parent, const char *name,
-					 size_t n)
-{
-	const struct sl_gen_vs *c = sl_gen_vh_child(g, parent, name, n);
-	const char *dot;
-	char wc[258];
-
-	if (c)
-		return c;
-	dot = memchr(name, '.', n);
-	if (!dot || dot == name || (size_t)(name + n - dot) < 2)
-		return NULL;
-	wc[0] = '*';
-	memcpy(wc + 1, dot, (size_t)(name + n - dot));
-	return sl_gen_vh_child(g, parent, wc, (size_t)(name + n - dot) + 1);
-}
-
 int sl_tls_client_hello_cb(SSL *s, int *al, void *arg)
 {
 	struct sl_tls_sess *ss = SSL_get_app_data(s);
@@ -80,7 +61,7 @@ int sl_tls_client_hello_cb(SSL *s, int *al, void *arg)
 		*al = SSL_AD_DECODE_ERROR;
 		return SSL_CLIENT_HELLO_ERROR;
 	}
-	child = ss->vs->vs_type == SL_VS_VH_PARENT ? child_for(ss->gen, ss->vs, name, n) : NULL;
+	child = ss->vs->vs_type == SL_VS_VH_PARENT ? sl_gen_vh_match(ss->gen, ss->vs, name, n) : NULL;
 	if (child && child->enabled && child->tls && ss->worker < child->tls->n_workers) {
 		/* before the certificate is chosen: the child's certificate and key.
 		 * Versions, ciphers and the ticket callback stay the listener's
