@@ -492,6 +492,11 @@ uint32_t sl_app_send_space(const struct sl_app_conn *c)
 	return c->tc ? sl_tcp_send_space(c->tc) : 0;
 }
 
+uint32_t sl_app_peer_window(const struct sl_app_conn *c)
+{
+	return c->tc ? sl_tcp_snd_wnd(c->tc) : 0;
+}
+
 int sl_app_raw_send(struct sl_app_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
 	if (!c->tc)

@@ -233,6 +233,8 @@ void sl_app_set_nodelay(struct sl_app_conn *c, bool on);
 
 /* Output. -EAGAIN: no space now (writable follows); -EPIPE: shut down. */
 uint32_t sl_app_send_space(const struct sl_app_conn *c);
+/* The window the peer offers now (bytes). */
+uint32_t sl_app_peer_window(const struct sl_app_conn *c);
 /* Bytes [off, off+len) of m by reference (the layer takes its own). */
 int sl_app_send_ref(struct sl_app_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t len);
 /* Up to len bytes copied into fresh buffers: returns the bytes queued

@@ -14,6 +14,7 @@ struct sl_tcp_engine_stats {
 	uint64_t proxy_accepted, proxy_connect_fail, proxy_no_server, proxy_bytes_c2s, proxy_bytes_s2c;
 	uint64_t mem_per_conn, mem_blocks;
 	uint64_t mem_pressure, mem_pressure_events; /* now (workers in it), times entered */
+	uint64_t mem_tight, mem_tight_events;       /* the same for the tight level */
 	/* the application layer: open contexts, accepts refused for want of a
 	 * generation pin, tiny segments coalesced, input blocks in use,
 	 * generations pinned now */

@@ -34,8 +34,8 @@ struct sl_tcp_worker {
 	struct sl_tcp_stack *st;
 	struct sl_app_worker *aw;
 	struct sl_tcp_listener *wild;
-	bool mem_pressure;
-	uint64_t mem_pressure_events;
+	bool mem_pressure, mem_tight;
+	uint64_t mem_pressure_events, mem_tight_events;
 	size_t conn_mem, block_mem;
 };
 
@@ -246,6 +246,17 @@ void sl_tcp_worker_tick(struct sl_worker *w, uint64_t now)
 	 * can never take the last buffers the receive rings need for the ACKs
 	 * that free it (sl_tcp_set_mem_pressure). Checked once a millisecond:
 	 * the count walks every lcore's cache. */
+	/* The tight level first, under 5/8 free until 3/4 is again: buffers
+	 * per connection shrink to SL_TCP_TIGHT_BUF, so clients that do not
+	 * read cannot take the pool from those that do. */
+	if (!t->mem_tight && avail < w->pool->size / 8 * 5) {
+		t->mem_tight = true;
+		t->mem_tight_events++;
+		sl_tcp_set_mem_tight(t->st, true);
+	} else if (t->mem_tight && avail > w->pool->size / 4 * 3) {
+		t->mem_tight = false;
+		sl_tcp_set_mem_tight(t->st, false);
+	}
 	if (!t->mem_pressure && avail < w->pool->size / 8) {
 		t->mem_pressure = true;
 		t->mem_pressure_events++;
@@ -399,6 +410,8 @@ void sl_tcp_worker_stats(const struct sl_worker *w, struct sl_tcp_engine_stats *
 	out->app_pinned_gens = as.pinned_gens;
 	out->mem_pressure = t->mem_pressure;
 	out->mem_pressure_events = t->mem_pressure_events;
+	out->mem_tight = t->mem_tight;
+	out->mem_tight_events = t->mem_tight_events;
 	out->mem_per_conn = t->conn_mem + sl_app_conn_mem();
 	out->mem_blocks = t->block_mem;
 	out->proxy_accepted = ps.accepted;

@@ -239,6 +239,8 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 		sum.idle_closed += t.idle_closed;
 		sum.mem_pressure += t.mem_pressure;
 		sum.mem_pressure_events += t.mem_pressure_events;
+		sum.mem_tight += t.mem_tight;
+		sum.mem_tight_events += t.mem_tight_events;
 		sum.proxy_accepted += t.proxy_accepted;
 		sum.proxy_connect_fail += t.proxy_connect_fail;
 		sum.proxy_no_server += t.proxy_no_server;
@@ -267,6 +269,8 @@ void sl_tcp_stats_visit(const struct sl_engine *e, int worker,
 	fn(arg, "idle_closed", sum.idle_closed);
 	fn(arg, "mem_pressure", sum.mem_pressure);
 	fn(arg, "mem_pressure_events", sum.mem_pressure_events);
+	fn(arg, "mem_tight", sum.mem_tight);
+	fn(arg, "mem_tight_events", sum.mem_tight_events);
 	fn(arg, "proxy_accepted", sum.proxy_accepted);
 	fn(arg, "proxy_connect_fail", sum.proxy_connect_fail);
 	fn(arg, "proxy_no_server", sum.proxy_no_server);

@@ -255,6 +255,14 @@ void sl_tcp_batch_end(struct sl_tcp_stack *st);
  * again. Holding more could leave no buffer for the ACKs that free the
  * send queues: a deadlock (Linux prunes its queues for the same reason). */
 void sl_tcp_set_mem_pressure(struct sl_tcp_stack *st, bool on);
+/* The pool is getting short (before the pressure above): every connection's
+ * send space and receive window are held to SL_TCP_TIGHT_BUF, whatever its
+ * sndbuf/rcvbuf, so connections that do not drain (slow or stalled readers)
+ * stop taking buffers long before the pool runs out; windows already
+ * advertised are honoured (the right edge never moves back). Linux's tcp_mem
+ * pressure mode does the same. */
+#define SL_TCP_TIGHT_BUF (16u << 10)
+void sl_tcp_set_mem_tight(struct sl_tcp_stack *st, bool on);
 
 /* ip 0 = any local address; port 0 = the wildcard listener (conf.serves
  * decides per SYN; one per stack). -EADDRINUSE, -ENOSPC. */
@@ -286,8 +294,12 @@ void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes);
  * whose queue was empty (wait for writable); -EPIPE: shut down/closed. */
 int sl_tcp_send(struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len);
 /* Bytes that may still be queued before -EAGAIN (0 also when the queue is
- * empty and no block is free; only a refused sl_tcp_send arms writable). */
+ * empty and no block is free; only a refused sl_tcp_send arms writable).
+ * The limit is sndbuf, held to 4x the peer's current window (at least
+ * SL_TCP_TIGHT_BUF) so slow readers do not pin whole send buffers. */
 uint32_t sl_tcp_send_space(const struct sl_tcp_conn *c);
+/* The peer's current send window in bytes. */
+uint32_t sl_tcp_snd_wnd(const struct sl_tcp_conn *c);
 /* Half-close: FIN after queued data. how must be SHUT_WR (1). */
 int sl_tcp_shutdown(struct sl_tcp_conn *c, int how);
 /* Graceful close: FIN after queued data; the stack finishes the handshake

@@ -1022,7 +1022,7 @@ static void start_server(struct sl_app_conn *cli, struct txn *t)
 			SV(s)->owner = cli;
 			hc->own = s;
 		}
-		sl_app_set_bufs(s, SRV_BUF, SRV_BUF);
+		sl_app_set_bufs(s, SRV_BUF, SRV_RCV_MIN);
 		sl_app_set_nodelay(s, true);
 		sl_app_timer_set(s, now + UP_CONNECT_TIMEOUT_US);
 		vst(cli)->server_conns++;
@@ -1035,6 +1035,27 @@ static void start_server(struct sl_app_conn *cli, struct txn *t)
 		error_reply(cli, 503, &vst(cli)->no_server);
 	else
 		error_reply(cli, 502, &vst(cli)->connect_fail);
+}
+
+/* A server connection's receive buffer follows the client it answers: it
+ * starts at SRV_RCV_MIN and grows to SRV_BUF while the client offers a
+ * window that can take it, and drops back when the client stops reading.
+ * Otherwise every slow or stalled reader would hold a whole SRV_BUF of the
+ * server's answer on top of its own send queue, and a few hundred of them
+ * would take the worker's buffer pool from everybody (a slow-read attack).
+ * A smaller buffer takes effect as data is consumed: the window's right
+ * edge never moves back. */
+static void srv_rcv_size(struct sl_app_conn *s, struct sl_app_conn *cli, bool blocked)
+{
+	struct hs *h = SV(s);
+
+	if (!blocked && !h->rcv_big && sl_app_peer_window(cli) >= SRV_RCV_MIN) {
+		h->rcv_big = true;
+		sl_app_set_bufs(s, SRV_BUF, SRV_BUF);
+	} else if (blocked && h->rcv_big && sl_app_peer_window(cli) < SRV_RCV_MIN) {
+		h->rcv_big = false;
+		sl_app_set_bufs(s, SRV_BUF, SRV_RCV_MIN);
+	}
 }
 
 /* The server connection failed before any response byte: another try when
@@ -1283,6 +1304,7 @@ static void srv_response(struct sl_app_conn *s)
 		rc = pump_body(s, cli, t->rsp_body, &t->rsp_left, &t->rsp_ck, &t->rsp_pend, &t->rsp_ck_done,
 			       &t->bytes_out);
 		t->srv_rx += t->bytes_out - b0;
+		srv_rcv_size(s, cli, !rc && sl_app_in_len(s));
 		if (!rc && sl_app_in_len(s) && C(cli)->vs->http->client_body_timeout_ms &&
 		    (t->bytes_out != b0 || !t->slow_armed)) {
 			/* blocked on a client that does not read (slow reader): it has

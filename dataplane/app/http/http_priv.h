@@ -17,6 +17,7 @@
 #define SRV_IDLE_TIMEOUT_US (30ull * 1000000)   /* a pooled server connection unused this long closes */
 #define SRV_IDLE_MAX 64                          /* pooled connections per server per worker */
 #define SRV_BUF (256u << 10)
+#define SRV_RCV_MIN (32u << 10)   /* a server connection's receive buffer until its client shows a window */
 #define RI_MAX 1024                              /* method, host, path, query kept for logs and response rules */
 #define MAX_HTTP_WORKERS 64
 
@@ -84,6 +85,7 @@ struct hs {
 	uint32_t requests;
 	uint64_t since;                   /* connect start, then last use */
 	bool connected, idle;
+	bool rcv_big;                     /* receive buffer SRV_BUF (else SRV_RCV_MIN) */
 };
 
 struct sl_app_http_worker {

@@ -304,10 +304,27 @@ static void send_rst_reply(struct sl_tcp_stack *st, uint32_t lip, uint32_t rip, 
 	emit(st, &o);
 }
 
+/* The send limit: sndbuf, but no more than SL_TCP_SND_WND_MULT times the
+ * window the peer offers now (at least SL_TCP_TIGHT_BUF). Bytes queued far
+ * beyond what the peer can take only hold buffers: a client that reads
+ * slowly or not at all (a small or zero window) must not pin a whole
+ * sndbuf each, while one that reads fast offers a window that lifts the
+ * cap (Linux sizes its send buffers from the congestion window for the
+ * same reason). */
+#define SL_TCP_SND_WND_MULT 4u
+static inline uint32_t snd_buf(const struct sl_tcp_conn *c)
+{
+	uint32_t b = __builtin_expect(c->st->mem_tight, 0) ? MIN(c->sndbuf, SL_TCP_TIGHT_BUF) : c->sndbuf;
+	uint32_t w = c->snd_wnd > UINT32_MAX / SL_TCP_SND_WND_MULT ? UINT32_MAX : c->snd_wnd * SL_TCP_SND_WND_MULT;
+
+	return MIN(b, MAX(w, SL_TCP_TIGHT_BUF));
+}
+
 static uint32_t rcv_space(const struct sl_tcp_conn *c)
 {
 	uint32_t used = c->ooo_bytes + c->rcv_unconsumed;
-	return c->rcvbuf > used ? c->rcvbuf - used : 0;
+	uint32_t buf = __builtin_expect(c->st->mem_tight, 0) ? MIN(c->rcvbuf, SL_TCP_TIGHT_BUF) : c->rcvbuf;
+	return buf > used ? buf - used : 0;
 }
 
 /* Window to advertise: never shrink the right edge, and apply receiver-side
@@ -1009,6 +1026,11 @@ static bool ack_defer(struct sl_tcp_conn *c)
 void sl_tcp_set_mem_pressure(struct sl_tcp_stack *st, bool on)
 {
 	st->mem_pressure = on;
+}
+
+void sl_tcp_set_mem_tight(struct sl_tcp_stack *st, bool on)
+{
+	st->mem_tight = on;
 }
 
 void sl_tcp_batch_begin(struct sl_tcp_stack *st)
@@ -1747,7 +1769,7 @@ static void conn_input(struct sl_tcp_conn *c, const struct sl_tcp_hdr *h, struct
 		return;
 	keepalive_arm(c);
 	tcp_output(c);
-	if (c->need_writable && c->sndq_bytes < c->sndbuf && c->sndq_cnt < st->conf.sndq_max &&
+	if (c->need_writable && c->sndq_bytes < snd_buf(c) && c->sndq_cnt < st->conf.sndq_max &&
 	    (c->sndq || st->sndq_nfree) && !c->app_closed && !c->fin_queued) {
 		c->need_writable = false;
 		wq_unlink(c);
@@ -2449,11 +2471,17 @@ void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t bytes)
 	}
 }
 
+uint32_t sl_tcp_snd_wnd(const struct sl_tcp_conn *c)
+{
+	return c->snd_wnd;
+}
+
 uint32_t sl_tcp_send_space(const struct sl_tcp_conn *c)
 {
-	if (c->sndq_cnt >= c->st->conf.sndq_max || c->sndq_bytes >= c->sndbuf || (!c->sndq && !c->st->sndq_nfree))
+	uint32_t buf = snd_buf(c);
+	if (c->sndq_cnt >= c->st->conf.sndq_max || c->sndq_bytes >= buf || (!c->sndq && !c->st->sndq_nfree))
 		return 0;
-	return c->sndbuf - c->sndq_bytes;
+	return buf - c->sndq_bytes;
 }
 
 int sl_tcp_send(struct sl_tcp_conn *c, struct sl_buf *b, uint32_t off, uint32_t len)

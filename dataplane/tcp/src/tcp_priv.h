@@ -174,6 +174,7 @@ struct sl_tcp_stack {
 	/* receive batch: connections owing an ACK at sl_tcp_batch_end */
 	bool batching;
 	bool mem_pressure;
+	bool mem_tight;
 	uint16_t n_ack_defer;
 	uint32_t ack_defer[SL_TCP_ACK_DEFER];
 	uint32_t *conn_free;

@@ -479,6 +479,37 @@ static uint32_t drain_checked(struct pd *p, uint32_t hi, unsigned *n)
 	return hi;
 }
 
+/* The tight level holds every connection's send space to SL_TCP_TIGHT_BUF
+ * (the pool is getting short: connections that do not drain must stop
+ * taking buffers), and gives the configured space back when it ends. */
+Test(data, mem_tight_holds_send_space)
+{
+	pd_init(&P, NULL);
+	pd_run(&P, PRELUDE);
+	uint32_t full = sl_tcp_send_space(P.conn);
+	cr_assert_gt(full, SL_TCP_TIGHT_BUF);
+	sl_tcp_set_mem_tight(P.st, true);
+	cr_expect_eq(sl_tcp_send_space(P.conn), SL_TCP_TIGHT_BUF);
+	uint32_t hi = 0, sent = 0;
+	unsigned n = 0;
+	while (sent < SL_TCP_TIGHT_BUF) {
+		struct tbuf *b = tbuf_new(NULL, 1024);
+
+		for (uint32_t k = 0; k < 1024; k++)
+			b->data[k] = (uint8_t)(P.data_off + k);
+		cr_assert_eq(sl_tcp_send(P.conn, (struct sl_buf *)b, 0, 1024), 0);
+		tbuf_put(b);
+		P.data_off += 1024;
+		sent += 1024;
+		hi = drain_checked(&P, hi, &n);
+		cr_expect_eq(sl_tcp_send_space(P.conn), SL_TCP_TIGHT_BUF - sent);
+	}
+	cr_expect_eq(sl_tcp_send_space(P.conn), 0, "the tight buffer is full (unacknowledged data counts)");
+	sl_tcp_set_mem_tight(P.st, false);
+	cr_expect_eq(sl_tcp_send_space(P.conn), full - SL_TCP_TIGHT_BUF);
+	pd_fini(&P);
+}
+
 /* The send queue's gather cursor: 250 entries of 120 bytes go out as
  * full segments straddling entries, in order, after an RTO rewinds to
  * SND.UNA (before the cursor), and after ACKs that end inside an entry
