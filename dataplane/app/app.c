@@ -72,7 +72,7 @@ struct sl_app_worker *sl_app_worker_create(const struct sl_app_env *env, const s
 		aw->free_qblk = &aw->qblks[i];
 	}
 	aw->wheel_ms = *env->now_us / 1000;
-	if (sl_up_init(aw) || sl_app_l4_init(aw) || sl_app_http_init(aw) || sl_app_tls_init(aw) ||
+	if (sl_up_init(aw) || sl_app_l4_init(aw) || sl_app_http_init(aw) || sl_app_h2_init(aw) || sl_app_tls_init(aw) ||
 	    sl_app_test_init(aw))
 		goto fail;
 	return aw;
@@ -86,6 +86,7 @@ void sl_app_worker_destroy(struct sl_app_worker *aw)
 	if (!aw)
 		return;
 	sl_app_tls_fini(aw);
+	sl_app_h2_fini(aw);
 	sl_app_http_fini(aw);
 	sl_app_l4_fini(aw);
 	sl_up_fini(aw);

@@ -205,6 +205,44 @@ static void q_consume(struct sl_app_worker *aw, struct sl_app_inq *q, uint32_t n
 	}
 }
 
+int sl_app_q_push_ref(struct sl_app_worker *aw, struct sl_app_inq *q, struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	return q_push_ref(aw, q, m, off, len);
+}
+
+int sl_app_q_copy_in(struct sl_app_worker *aw, struct sl_app_inq *q, const void *d, uint32_t len)
+{
+	return q_copy_in(aw, q, d, len);
+}
+
+const uint8_t *sl_app_q_view(struct sl_app_inq *q, uint32_t n, uint8_t *scratch)
+{
+	return q_view(q, n, scratch);
+}
+
+const uint8_t *sl_app_q_first(const struct sl_app_inq *q, uint32_t *len)
+{
+	const struct sl_app_qent *e;
+
+	if (!q->head || !q->bytes) {
+		*len = 0;
+		return NULL;
+	}
+	e = &q->head->e[q->hidx];
+	*len = e->len;
+	return rte_pktmbuf_mtod_offset(e->m, const uint8_t *, e->off);
+}
+
+void sl_app_q_consume(struct sl_app_worker *aw, struct sl_app_inq *q, uint32_t n)
+{
+	q_consume(aw, q, n);
+}
+
+void sl_app_q_release(struct sl_app_worker *aw, struct sl_app_inq *q)
+{
+	q_release(aw, q);
+}
+
 /* ---- contexts */
 static struct sl_app_conn *conn_get(struct sl_app_worker *aw)
 {
@@ -330,6 +368,36 @@ void sl_app_timer_set(struct sl_app_conn *c, uint64_t deadline_us)
 		timer_link(c, deadline_us);
 }
 
+/* ---- deferred work: a doubly linked list, so a connection that ends
+ * leaves it at once and its context can be reused */
+static void defer_unlink(struct sl_app_conn *c)
+{
+	if (!c->deferred)
+		return;
+	if (c->dprev)
+		c->dprev->dnext = c->dnext;
+	else
+		c->aw->dhead = c->dnext;
+	if (c->dnext)
+		c->dnext->dprev = c->dprev;
+	c->dprev = c->dnext = NULL;
+	c->deferred = false;
+}
+
+void sl_app_defer(struct sl_app_conn *c)
+{
+	struct sl_app_worker *aw = c->aw;
+
+	if (c->deferred || c->dead || !c->ops || !c->ops->deferred)
+		return;
+	c->deferred = true;
+	c->dprev = NULL;
+	c->dnext = aw->dhead;
+	if (aw->dhead)
+		aw->dhead->dprev = c;
+	aw->dhead = c;
+}
+
 /* ---- entering and leaving a connection's callbacks: an app may end the
  * connection inside one; its context is given back once the outermost
  * callback returns */
@@ -361,6 +429,12 @@ static void conn_end(struct sl_app_conn *c, bool rst)
 		if (c->dead)
 			return;
 	}
+	if (c->vo) {
+		const struct sl_app_vops *vo = c->vo;
+
+		c->vo = NULL;
+		vo->end(c, c->vctx, rst ? SL_APP_XF_ABORT : SL_APP_XF_CLOSE);
+	}
 	if (c->tc) {
 		if (rst)
 			sl_tcp_abort(c->tc);
@@ -369,6 +443,7 @@ static void conn_end(struct sl_app_conn *c, bool rst)
 	}
 	c->tc = NULL;
 	timer_unlink(c);
+	defer_unlink(c);
 	q_release(aw, &c->in);
 	q_release(aw, &c->raw);
 	gen_unpin(c);
@@ -389,6 +464,9 @@ void sl_app_abort(struct sl_app_conn *c)
 
 int sl_app_shutdown(struct sl_app_conn *c)
 {
+	/* a virtual connection has no half-close: its application closes it */
+	if (c->vo)
+		return -EPIPE;
 	if (c->tc && c->xf && c->xf->end)
 		c->xf->end(c, c->xctx, SL_APP_XF_SHUTDOWN);
 	return c->tc ? sl_tcp_shutdown(c->tc, 1) : -EPIPE;
@@ -414,21 +492,17 @@ const uint8_t *sl_app_in_view(struct sl_app_conn *c, uint32_t n, uint8_t *scratc
 
 const uint8_t *sl_app_in_first(const struct sl_app_conn *c, uint32_t *len)
 {
-	const struct sl_app_qent *e;
-
-	if (!c->in.head || !c->in.bytes) {
-		*len = 0;
-		return NULL;
-	}
-	e = &c->in.head->e[c->in.hidx];
-	*len = e->len;
-	return rte_pktmbuf_mtod_offset(e->m, const uint8_t *, e->off);
+	return sl_app_q_first(&c->in, len);
 }
 
 void sl_app_in_consume(struct sl_app_conn *c, uint32_t n)
 {
 	n = RTE_MIN(n, c->in.bytes);
 	q_consume(c->aw, &c->in, n);
+	if (c->vo) {
+		c->vo->consumed(c, c->vctx, n);
+		return;
+	}
 	if (!c->tc)
 		return;
 	if (!c->xf)
@@ -489,11 +563,15 @@ int sl_app_set_bufs(struct sl_app_conn *c, uint32_t sndbuf, uint32_t rcvbuf)
 /* ---- output */
 uint32_t sl_app_send_space(const struct sl_app_conn *c)
 {
+	if (c->vo)
+		return c->vo->space(c, c->vctx);
 	return c->tc ? sl_tcp_send_space(c->tc) : 0;
 }
 
 uint32_t sl_app_peer_window(const struct sl_app_conn *c)
 {
+	if (c->vo)
+		return c->vo->space(c, c->vctx);
 	return c->tc ? sl_tcp_snd_wnd(c->tc) : 0;
 }
 
@@ -506,6 +584,8 @@ int sl_app_raw_send(struct sl_app_conn *c, struct rte_mbuf *m, uint32_t off, uin
 
 int sl_app_send_ref(struct sl_app_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
+	if (c->vo)
+		return c->vo->send(c, c->vctx, m, off, len);
 	if (!c->tc)
 		return -EPIPE;
 	if (c->xf)
@@ -518,7 +598,7 @@ int sl_app_write(struct sl_app_conn *c, const void *data, uint32_t len)
 	const uint8_t *d = data;
 	uint32_t done = 0;
 
-	if (!c->tc)
+	if (!c->tc && !c->vo)
 		return -EPIPE;
 	while (done < len) {
 		struct rte_mbuf *m = sl_app_mbuf(c->aw);
@@ -546,6 +626,75 @@ void sl_app_set_xform(struct sl_app_conn *c, const struct sl_app_xform *xf, void
 {
 	c->xf = xf;
 	c->xctx = xctx;
+}
+
+void sl_app_run_deferred(struct sl_app_worker *aw)
+{
+	/* work deferred while running goes on the list again and runs in
+	 * this pass; bounded so a connection that keeps deferring cannot hold
+	 * the loop */
+	for (unsigned n = 0; aw->dhead && n < 4096; n++) {
+		struct sl_app_conn *c = aw->dhead;
+
+		defer_unlink(c);
+		enter(c);
+		c->ops->deferred(c);
+		leave(c);
+	}
+}
+
+/* ---- virtual connections */
+struct sl_app_conn *sl_app_vconn_open(struct sl_app_conn *carrier, const struct sl_app_ops *ops,
+				      const struct sl_app_vops *vo, void *vctx)
+{
+	struct sl_app_conn *c = conn_get(carrier->aw);
+
+	if (!c)
+		return NULL;
+	if (carrier->gen && gen_pin(c, carrier->gen)) {
+		conn_free(c);
+		return NULL;
+	}
+	c->lip = carrier->lip;
+	c->rip = carrier->rip;
+	c->lport = carrier->lport;
+	c->rport = carrier->rport;
+	c->passive = true;
+	c->carrier = carrier;
+	c->ops = ops;
+	c->vo = vo;
+	c->vctx = vctx;
+	c->aw->st.vconns++;
+	return c;
+}
+
+#define VCALL(c, cb, ...) do { \
+		if ((c)->dead || !(c)->ops->cb) \
+			break; \
+		enter(c); \
+		(c)->ops->cb((c), ##__VA_ARGS__); \
+		leave(c); \
+	} while (0)
+
+void sl_app_vconn_data(struct sl_app_conn *c)
+{
+	VCALL(c, data);
+}
+
+void sl_app_vconn_writable(struct sl_app_conn *c)
+{
+	VCALL(c, writable);
+}
+
+void sl_app_vconn_eof(struct sl_app_conn *c)
+{
+	c->eof = true;
+	VCALL(c, eof);
+}
+
+void sl_app_vconn_error(struct sl_app_conn *c, int reason)
+{
+	VCALL(c, error, reason);
 }
 
 /* ---- the stack's callbacks */
@@ -720,6 +869,9 @@ static int on_accept(void *arg, struct sl_tcp_conn *tc)
 	sl_tcp_set_manual_window(tc, true);
 	enter(c);
 	lst = vs ? sl_gen_lookup_listener(c->gen, c->lip, IPPROTO_TCP, c->lport) : NULL;
+	if (lst && lst->enable_http2 && ops == &sl_app_http_ops)
+		/* HTTP/2 beside HTTP/1.1: ALPN (TLS) or the preface (cleartext) picks */
+		c->ops = ops = &sl_app_h2c_ops;
 	if (lst && lst->enable_ssl && vs->tls)
 		/* TLS under the application, which it accepts after the handshake */
 		rc = sl_app_tls_accept(c, vs, ops);
@@ -875,4 +1027,5 @@ void sl_app_tick(struct sl_app_worker *aw, uint64_t now)
 	sl_up_tick(aw, now);
 	sl_app_l4_tick(aw, now);
 	sl_app_http_tick(aw, now);
+	sl_app_run_deferred(aw);
 }

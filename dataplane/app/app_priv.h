@@ -29,6 +29,7 @@ struct sl_app_l4_worker;
 struct sl_app_http_worker;
 struct sl_up_worker;
 struct sl_app_tls_worker;
+struct sl_app_h2_worker;
 
 struct sl_app_worker {
 	struct sl_app_env env;
@@ -43,6 +44,8 @@ struct sl_app_worker {
 	const struct sl_gen *pin_gen[PIN_MAX];
 	uint32_t pin_cnt[PIN_MAX];
 	uint8_t pin_last;
+	/* deferred work (sl_app_defer) */
+	struct sl_app_conn *dhead;
 	/* timers */
 	uint64_t wheel_ms;
 	struct sl_app_conn *wheel[WHEEL_SLOTS];
@@ -56,6 +59,7 @@ struct sl_app_worker {
 	struct sl_app_l4_worker *l4;
 	struct sl_app_http_worker *http;
 	struct sl_app_tls_worker *tls;
+	struct sl_app_h2_worker *h2;
 	uint8_t scratch[65536 + 2];  /* contiguous views (sl_app_in_view) of this worker's apps */
 	uint8_t out[65536 + 2];      /* a response being built (DNS over TCP) */
 };
@@ -81,6 +85,17 @@ struct sl_app_qblk {
 
 struct rte_mbuf *sl_app_mbuf(struct sl_app_worker *aw);   /* a payload buffer, sum tag cleared */
 
+/* Byte queues an application keeps itself (the layer's input-queue code):
+ * references to [off, off+len) of m / a copy of d; a contiguous view of
+ * the first n bytes (scratch when they span buffers); the first buffer;
+ * consumed bytes and the whole queue given back. */
+int sl_app_q_push_ref(struct sl_app_worker *aw, struct sl_app_inq *q, struct rte_mbuf *m, uint32_t off, uint32_t len);
+int sl_app_q_copy_in(struct sl_app_worker *aw, struct sl_app_inq *q, const void *d, uint32_t len);
+const uint8_t *sl_app_q_view(struct sl_app_inq *q, uint32_t n, uint8_t *scratch);
+const uint8_t *sl_app_q_first(const struct sl_app_inq *q, uint32_t *len);
+void sl_app_q_consume(struct sl_app_worker *aw, struct sl_app_inq *q, uint32_t n);
+void sl_app_q_release(struct sl_app_worker *aw, struct sl_app_inq *q);
+
 int sl_app_l4_init(struct sl_app_worker *aw);
 void sl_app_l4_fini(struct sl_app_worker *aw);
 void sl_app_l4_tick(struct sl_app_worker *aw, uint64_t now);
@@ -88,6 +103,8 @@ int sl_app_test_init(struct sl_app_worker *aw);
 int sl_app_http_init(struct sl_app_worker *aw);
 void sl_app_http_fini(struct sl_app_worker *aw);
 void sl_app_http_tick(struct sl_app_worker *aw, uint64_t now);
+int sl_app_h2_init(struct sl_app_worker *aw);
+void sl_app_h2_fini(struct sl_app_worker *aw);
 int sl_app_tls_init(struct sl_app_worker *aw);
 void sl_app_tls_fini(struct sl_app_worker *aw);
 /* A connection accepted on a service port with enable_ssl: the TLS

@@ -89,6 +89,27 @@ struct sl_app_ops {
 	/* A few words on the connection's state for the operator's snapshot
 	 * (run by the worker when asked, never per packet). NULL: none. */
 	void (*describe)(const struct sl_app_conn *c, char *buf, size_t len);
+	/* Work asked for with sl_app_defer: runs once the current receive
+	 * batch (or tick) is done, outside every other callback of this
+	 * worker, so it may end any connection. NULL: never deferred. */
+	void (*deferred)(struct sl_app_conn *c);
+};
+
+/* A virtual connection has no TCP under it: another application carries
+ * it (an HTTP/2 stream is one, so the HTTP/1.1 proxy serves it like a
+ * client connection). Its output goes to these hooks; its input is what
+ * the carrier pushes (sl_app_in_push). The hooks run inside the virtual
+ * connection's application: they must not end a connection (defer it). */
+struct sl_app_vops {
+	/* bytes [off, off+len) of m by reference: 0, or -EAGAIN when the
+	 * carrier holds enough already (sl_app_vconn_writable follows) */
+	int (*send)(struct sl_app_conn *c, void *vctx, struct rte_mbuf *m, uint32_t off, uint32_t len);
+	/* the application consumed n input bytes (flow control) */
+	void (*consumed)(struct sl_app_conn *c, void *vctx, uint32_t n);
+	/* what it can send now without -EAGAIN */
+	uint32_t (*space)(const struct sl_app_conn *c, const void *vctx);
+	/* the connection ends (enum sl_app_xf_end): after this no hook runs */
+	void (*end)(struct sl_app_conn *c, void *vctx, int how);
 };
 
 /* A byte-stream transform between TCP and the application (NULL = plain).
@@ -148,6 +169,12 @@ struct sl_app_conn {
 	struct sl_app_inq in, raw;
 	uint64_t deadline_us;
 	struct sl_app_conn *tprev, *tnext;   /* timer wheel slot */
+	struct sl_app_conn *dprev, *dnext;   /* deferred-work list */
+	bool deferred;
+	/* a virtual connection's (sl_app_vconn_open) */
+	const struct sl_app_vops *vo;
+	void *vctx;
+	struct sl_app_conn *carrier;
 	struct sl_app_conn *next_free;
 	uint64_t priv[14];               /* the application's own small state (sl_app_priv) */
 };
@@ -176,7 +203,7 @@ bool sl_app_gen_pinned(const struct sl_app_worker *aw, const struct sl_gen *g);
 
 struct sl_app_stats {
 	uint64_t conns, no_ctx, no_pin, in_no_block, in_coalesced, accepted;
-	uint64_t dns_tcp_queries, dns_tcp_dropped, idle_closed;
+	uint64_t dns_tcp_queries, dns_tcp_dropped, idle_closed, vconns;
 	uint64_t in_blocks_used, in_blocks_total, pinned_gens;
 };
 void sl_app_worker_stats(const struct sl_app_worker *aw, struct sl_app_stats *out);
@@ -249,10 +276,17 @@ void sl_app_timer_set(struct sl_app_conn *c, uint64_t deadline_us);
 void sl_app_set_xform(struct sl_app_conn *c, const struct sl_app_xform *xf, void *xctx);
 /* Whether the connection runs over a secure transform (TLS): the scheme an
  * application reports (X-Forwarded-Proto) without knowing the transform. */
-static inline bool sl_app_secure(const struct sl_app_conn *c) { return c->xf && c->xf->secure; }
+static inline bool sl_app_secure(const struct sl_app_conn *c)
+{
+	if (c->carrier)
+		c = c->carrier;
+	return c->xf && c->xf->secure;
+}
 /* false when the connection has no transform, or it tells nothing */
 static inline bool sl_app_xf_info(const struct sl_app_conn *c, struct sl_app_xf_info *out)
 {
+	if (c->carrier)
+		c = c->carrier;
 	if (!c->xf || !c->xf->info)
 		return false;
 	c->xf->info(c, c->xctx, out);
@@ -265,9 +299,27 @@ void sl_app_raw_consume(struct sl_app_conn *c, uint32_t n);
 int sl_app_in_push(struct sl_app_conn *c, const void *data, uint32_t len);
 int sl_app_raw_send(struct sl_app_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t len);
 
+/* Deferred work: c's ops->deferred runs once the current batch is done. */
+void sl_app_defer(struct sl_app_conn *c);
+/* The core's side: run what was deferred (after each receive batch). */
+void sl_app_run_deferred(struct sl_app_worker *aw);
+
+/* A virtual connection carried by carrier, served by ops (whose accept
+ * the caller runs), pinning the carrier's generation. NULL: no context. */
+struct sl_app_conn *sl_app_vconn_open(struct sl_app_conn *carrier, const struct sl_app_ops *ops,
+				      const struct sl_app_vops *vo, void *vctx);
+/* The carrier tells the virtual connection's application: input grew,
+ * send space came back, the peer finished sending, the peer reset. */
+void sl_app_vconn_data(struct sl_app_conn *c);
+void sl_app_vconn_writable(struct sl_app_conn *c);
+void sl_app_vconn_eof(struct sl_app_conn *c);
+void sl_app_vconn_error(struct sl_app_conn *c, int reason);
+
 /* The applications (dataplane/app/<name>/). */
 extern const struct sl_app_ops sl_app_l4_ops;       /* L4 TCP proxy, client side */
 extern const struct sl_app_ops sl_app_http_ops;     /* HTTP/1.1 reverse proxy, client side */
+extern const struct sl_app_ops sl_app_h2_ops;       /* HTTP/2 to clients (its streams go to sl_app_http_ops) */
+extern const struct sl_app_ops sl_app_h2c_ops;      /* cleartext port with HTTP/2: the preface picks h2 or HTTP/1.1 */
 extern const struct sl_app_ops sl_app_dns_ops;      /* DNS over TCP */
 extern const struct sl_app_ops sl_app_echo_ops, sl_app_sink_ops, sl_app_source_ops;
 

@@ -230,10 +230,13 @@ bad_csum:
 
 void sl_tcp_worker_batch(struct sl_worker *w, bool begin)
 {
-	if (begin)
+	if (begin) {
 		sl_tcp_batch_begin(w->tcp->st);
-	else
+	} else {
+		/* what applications deferred goes out in this batch */
+		sl_app_run_deferred(w->tcp->aw);
 		sl_tcp_batch_end(w->tcp->st);
+	}
 }
 
 void sl_tcp_worker_tick(struct sl_worker *w, uint64_t now)

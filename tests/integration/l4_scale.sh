@@ -38,23 +38,11 @@ in_srv $PY "$HOLD" server 9000 $SERVERS >"$TMP/echo.log" 2>&1 &
 PIDS+=($!)
 mkdir -p "$TMP/www" "$TMP/ngx"
 printf 'sluice l4 scale\n' >"$TMP/www/small.html"
-cat >"$TMP/nginx.conf" <<EOC
-daemon off;
-user root;
-worker_processes 2;
-pid $TMP/ngx/nginx.pid;
-error_log $TMP/ngx/error.log error;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $TMP/ngx/body;
-	proxy_temp_path $TMP/ngx/proxy;
-	fastcgi_temp_path $TMP/ngx/fcgi;
-	uwsgi_temp_path $TMP/ngx/uwsgi;
-	scgi_temp_path $TMP/ngx/scgi;
+{ nginx_head "$TMP" 2; cat <<EOC
 	server { listen 80 backlog=4096; root $TMP/www; }
 }
 EOC
+} >"$TMP/nginx.conf"
 in_srv nginx -c "$TMP/nginx.conf" >"$TMP/ngx/out.log" 2>&1 &
 PIDS+=($!)
 sleep 0.5

@@ -56,5 +56,27 @@ api() {
 		-H 'Content-Type: application/json' ${1:+--data "$1"} "http://sluice$p"
 }
 
+# nginx_head DIR [WORKERS]: the start of an nginx.conf for a backend run
+# from DIR (pid, logs and temp paths under DIR/ngx), up to "http {" and its
+# access_log off; the caller writes the servers and the closing brace.
+nginx_head() {
+	mkdir -p "$1/ngx"
+	cat <<EOC
+daemon off;
+user root;
+worker_processes ${2:-1};
+pid $1/ngx/nginx.pid;
+error_log $1/ngx/error.log error;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $1/ngx/body;
+	proxy_temp_path $1/ngx/proxy;
+	fastcgi_temp_path $1/ngx/fcgi;
+	uwsgi_temp_path $1/ngx/uwsgi;
+	scgi_temp_path $1/ngx/scgi;
+EOC
+}
+
 # Exit status of a test file: 0 if every case passed.
 it_done() { [ "$IT_FAILED" -eq 0 ]; }

@@ -23,26 +23,14 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$TMP/ngx"
-cat >"$TMP/nginx.conf" <<EOC
-daemon off;
-user root;
-worker_processes 1;
-pid $TMP/ngx/nginx.pid;
-error_log $TMP/ngx/error.log error;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $TMP/ngx/body;
-	proxy_temp_path $TMP/ngx/proxy;
-	fastcgi_temp_path $TMP/ngx/fcgi;
-	uwsgi_temp_path $TMP/ngx/uwsgi;
-	scgi_temp_path $TMP/ngx/scgi;
+{ nginx_head "$TMP"; cat <<EOC
 	server {
 		listen 8080;
 		location / { return 200 "\$server_addr \$request_uri host=\$host xfp=\$http_x_forwarded_proto\n"; }
 	}
 }
 EOC
+} >"$TMP/nginx.conf"
 in_srv nginx -c "$TMP/nginx.conf" >"$TMP/ngx/out.log" 2>&1 &
 PIDS+=($!)
 

@@ -87,12 +87,15 @@ int sl_tls_client_hello_cb(SSL *s, int *al, void *arg)
 int sl_tls_alpn_cb(SSL *s, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
 		   unsigned int inlen, void *arg)
 {
-	static const unsigned char ours[] = "\x08http/1.1";
+	/* ours in our order of preference: h2 where the port enables it */
+	static const unsigned char h1[] = "\x08http/1.1", both[] = "\x02h2\x08http/1.1";
+	const struct sl_tls_sess *ss = SSL_get_app_data(s);
+	bool h2 = ss && ss->h2;
 	unsigned char *o;
 
-	(void)s;
 	(void)arg;
-	if (SSL_select_next_proto(&o, outlen, ours, sizeof(ours) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+	if (SSL_select_next_proto(&o, outlen, h2 ? both : h1, h2 ? sizeof(both) - 1 : sizeof(h1) - 1, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;     /* no http/1.1 offered: go on without ALPN */
 	*out = o;
 	return SSL_TLSEXT_ERR_OK;

@@ -314,7 +314,15 @@ static int hs_step(struct sl_app_conn *c, struct tls_conn *t)
 	t->s.up = true;
 	count_up(t);
 	(void)flush(t);
-	/* the application is accepted now, with the VS the SNI chose */
+	/* the application is accepted now, with the VS the SNI chose (and
+	 * the protocol ALPN chose, where the port serves HTTP/2) */
+	if (t->inner == &sl_app_h2c_ops) {
+		const unsigned char *a;
+		unsigned int alen;
+
+		SSL_get0_alpn_selected(t->ssl, &a, &alen);
+		t->inner = alen == 2 && !memcmp(a, "h2", 2) ? &sl_app_h2_ops : &sl_app_http_ops;
+	}
 	c->ops = t->inner;
 	rc = t->inner->accept ? t->inner->accept(c, t->s.svs) : 0;
 	if (c->dead)
@@ -505,9 +513,18 @@ static void o_describe(const struct sl_app_conn *c, char *buf, size_t len)
 	snprintf(buf, len, "tls %s", !t ? "-" : t->state == TS_HS ? "handshake" : t->state == TS_UP ? "up" : "failed");
 }
 
+/* work the application above deferred (HTTP/2 sessions) */
+static void o_deferred(struct sl_app_conn *c)
+{
+	struct tls_conn *t = T(c);
+
+	if (t && t->state == TS_UP && t->inner->deferred)
+		t->inner->deferred(c);
+}
+
 const struct sl_app_ops sl_tls_ops = {
 	.name = "tls", .data = o_data, .writable = o_writable, .eof = o_eof, .timer = o_timer, .error = o_error,
-	.describe = o_describe,
+	.describe = o_describe, .deferred = o_deferred,
 };
 
 int sl_app_tls_accept(struct sl_app_conn *c, const struct sl_gen_vs *vs, const struct sl_app_ops *inner)
@@ -536,7 +553,8 @@ int sl_app_tls_accept(struct sl_app_conn *c, const struct sl_gen_vs *vs, const s
 	t->pend_bytes = 0;
 	t->state = TS_HS;
 	t->shut = false;
-	t->s = (struct sl_tls_sess){ .gen = c->gen, .vs = vs, .svs = vs, .wk = &sl_tls_wks[wid], .worker = wid };
+	t->s = (struct sl_tls_sess){ .gen = c->gen, .vs = vs, .svs = vs, .wk = &sl_tls_wks[wid], .worker = wid,
+				     .h2 = inner == &sl_app_h2c_ops };
 	BIO_set_data(t->bio, t);
 	SSL_set_bio(t->ssl, t->bio, t->bio);
 	SSL_set_app_data(t->ssl, &t->s);

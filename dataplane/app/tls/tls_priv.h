@@ -35,6 +35,7 @@ struct sl_tls_sess {
 	unsigned worker;
 	uint8_t fail;                    /* enum sl_tls_fail seen by a callback */
 	bool up;
+	bool h2;                         /* the port serves HTTP/2: ALPN offers h2 first */
 };
 
 static inline struct sl_tls_vs_stats *sl_tls_st(const struct sl_tls_sess *s)
