@@ -27,6 +27,7 @@
 #include "engine.h"
 #include "health.h"
 #include "http_obs.h"
+#include "sl_h2_stats.h"
 #include "sl_l4.h"
 #include "stack.h"
 #include "worker.h"
@@ -140,6 +141,12 @@ int sl_engine_stats(void *arg, json_t *out)
 
 		sl_tcp_stats_visit(&sl_eng, -1, json_add_u64, tcp);
 		json_object_set_new(out, "tcp", tcp);
+	}
+	{
+		json_t *h2 = json_object();
+
+		sl_h2_stats_visit(json_add_u64, h2);
+		json_object_set_new(out, "http2", h2);
 	}
 	{
 		uint64_t st = 0, fin = 0, act = 0;
@@ -451,6 +458,14 @@ static void metric_put(void *m, const char *line)
 	metric_printf(m, "%s", line);
 }
 
+static void h2_metric_line(void *arg, const char *name, uint64_t v)
+{
+	if (!strcmp(name, "mem_bytes"))
+		metric_printf(arg, "sluice_h2_mem_bytes %lu\n", (unsigned long)v);
+	else
+		metric_printf(arg, "sluice_h2_%s_total %lu\n", name, (unsigned long)v);
+}
+
 /* Summed first, then written family by family (http_obs.c). */
 static void http_metrics(struct metrics_ctx *m)
 {
@@ -495,6 +510,7 @@ int sl_engine_metrics(void *arg, char **buf, size_t *len, size_t *cap)
 	dns_metrics(&m);
 	l4_metrics(&m);
 	http_metrics(&m);
+	sl_h2_stats_visit(h2_metric_line, &m);
 	return m.rc;
 }
 

@@ -16,6 +16,7 @@
 #include <rte_telemetry.h>
 
 #include "engine.h"
+#include "sl_h2_stats.h"
 #include "health.h"
 #include "stack.h"
 
@@ -295,6 +296,15 @@ static int tel_tcp(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static int tel_h2(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	sl_h2_stats_visit(tel_add, d);
+	return 0;
+}
+
 static void tel_add_line(void *arg, const char *line)
 {
 	rte_tel_data_add_array_string(arg, line);
@@ -344,6 +354,8 @@ int sl_telemetry_init(void)
 						  "AF_XDP socket counters (XDP_STATISTICS) per socket");
 	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/tcp", tel_tcp,
 		"TCP stack counters summed over workers. Parameter: worker id for one worker");
+	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/h2", tel_h2,
+		"HTTP/2 counters summed over workers: sessions, streams, resets, GOAWAYs, floods, memory");
 	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/conns", tel_conns,
 		"Open TCP connections with an application (up to 200 per worker): tuple, state, queues, windows");
 	rc = rc ? rc : rte_telemetry_register_cmd("/sluice/workers", tel_workers,

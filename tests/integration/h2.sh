@@ -71,7 +71,8 @@ def one(c):
                 want = cl[0] if cl else 0
                 while len(buf) < want: buf += more()
                 sha.update(buf[:want]); n = want; mode = "length"
-            body = ("got %d %s %s\n" % (n, sha.hexdigest(), mode)).encode()
+            xh = sum(1 for l in hl.split("\r\n") if l.startswith("x-h2:"))
+            body = ("got %d %s %s xh=%d\n" % (n, sha.hexdigest(), mode, xh)).encode()
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     except EOFError:
         pass
@@ -106,6 +107,8 @@ rules = [
         "file": {"content_type": "text/plain", "file_content": "local answer %s\n" % var}}},
     {"name": "up", "index": 3, "enable": True, "match": {"path": {"match_criteria": "BEGINS_WITH", "match_str": ["/up"]}},
      "switching_action": {"action": "HTTP_SWITCHING_SELECT_POOL", "pool_ref": "/api/pool?name=h2-sink"}},
+    {"name": "hole", "index": 6, "enable": True, "match": {"path": {"match_criteria": "EQUALS", "match_str": ["/hole"]}},
+     "switching_action": {"action": "HTTP_SWITCHING_SELECT_POOL", "pool_ref": "/api/pool?name=h2-hole"}},
     {"name": "alt", "index": 4, "enable": True, "match": {"path": {"match_criteria": "EQUALS", "match_str": ["/alt"]}},
      "switching_action": {"action": "HTTP_SWITCHING_SELECT_POOL", "pool_ref": "/api/pool?name=h2-alt"}},
 ]
@@ -117,6 +120,7 @@ print(json.dumps([
   {"model_name": "Pool", "data": {"name": "h2-web", "servers": [{"ip": {"addr": "198.18.1.2", "type": "V4"}, "port": 8080},
      {"ip": {"addr": "198.18.1.3", "type": "V4"}, "port": 8080}]}},
   {"model_name": "Pool", "data": {"name": "h2-alt", "servers": [{"ip": {"addr": "198.18.1.4", "type": "V4"}, "port": 8080}]}},
+  {"model_name": "Pool", "data": {"name": "h2-hole", "servers": [{"ip": {"addr": "198.18.1.200", "type": "V4"}, "port": 8080}]}},
   {"model_name": "Pool", "data": {"name": "h2-sink", "servers": [{"ip": {"addr": "198.18.1.5", "type": "V4"}, "port": 8089}]}},
   {"model_name": "HTTPPolicySet", "data": {"name": "h2-rules", "http_request_policy": {"rules": rules + req_rules}}},
   {"model_name": "VirtualService", "data": {"name": "h2vs", "vip": [{"vip_id": "0", "ip_address": {"addr": vip, "type": "V4"}}],
@@ -179,11 +183,21 @@ got=$(cc -s --http2-prior-knowledge http://h2.test/big.bin | sha256sum | cut -d'
 head -c 5000000 /dev/urandom >"$TMP/up.bin"
 up_sha=$(sha256sum "$TMP/up.bin" | cut -d' ' -f1)
 v=$(cc -s --http2 --data-binary @"$TMP/up.bin" https://h2.test/up)
-[ "$v" = "got 5000000 $up_sha length" ] && ok "5 MB upload with a length over h2, sha256 equal at the server" ||
+[ "$v" = "got 5000000 $up_sha length xh=1" ] && ok "5 MB upload with a length over h2, sha256 equal at the server" ||
 	not_ok "5 MB upload with a length over h2" "$v"
 v=$(cat "$TMP/up.bin" | cc -s --http2 -H 'Transfer-Encoding: chunked' -T - https://h2.test/up)
-[ "$v" = "got 5000000 $up_sha chunked" ] && ok "5 MB upload without a length over h2: chunked to the server, sha256 equal" ||
+[ "$v" = "got 5000000 $up_sha chunked xh=1" ] && ok "5 MB upload without a length over h2: chunked to the server, sha256 equal" ||
 	not_ok "5 MB upload without a length over h2" "$v"
+
+# the policy's header action once per request, also on the later requests of
+# a keep-alive connection (a transaction once kept the last one's actions)
+v=$(cc -s --http1.1 -d x https://h2.test/up https://h2.test/up https://h2.test/up | tr '\n' ' ')
+want="got 1 2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881 length xh=1 "
+[ "$v" = "$want$want$want" ] && ok "HTTP/1.1 keep-alive: 3 requests, the header action once on each" ||
+	not_ok "HTTP/1.1 keep-alive: the header action once per request" "$v"
+v=$(cc -s --http2 -d x https://h2.test/up https://h2.test/up https://h2.test/up | tr '\n' ' ')
+[ "$v" = "$want$want$want" ] && ok "h2: 3 streams on one connection, the header action once on each" ||
+	not_ok "h2: the header action once per stream" "$v"
 
 # ---- many streams on one connection
 v=$(in_cli h2load -n 2000 -c 4 -m 10 "https://$VIP/who" 2>&1)
@@ -194,5 +208,61 @@ v=$(in_cli h2load -n 2000 -c 4 -m 10 "http://$VIP/who" 2>&1)
 if grep -q '2000 succeeded, 0 failed' <<<"$v" && grep -q 'status codes: 2000 2xx' <<<"$v"; then
 	ok "h2load over h2c: 2000 requests, all 2xx"
 else not_ok "h2load over h2c" "$(grep -E 'requests:|status codes:' <<<"$v")"; fi
+
+# ---- frame-level conformance (RFC 9113) and the known attacks, each with
+# a legitimate h2load run on other connections alongside
+before=$(tel flood_ctrl /sluice/h2)
+for c in $($H2PY "$IT_DIR/h2_cases.py" - list); do
+	in_cli h2load -n 200 -c 2 -m 4 "http://$VIP/who" >"$TMP/legit.$c" 2>&1 &
+	lp=$!
+	r=$(in_cli timeout 60 $H2PY "$IT_DIR/h2_cases.py" "$VIP" "$c" 2>&1)
+	wait $lp
+	legit=$(grep -o '200 succeeded, 0 failed' "$TMP/legit.$c")
+	case $r in
+	ok\ *) if [ -n "$legit" ]; then ok "h2 ${r#ok }; legit clients alongside: 200 of 200"
+		else not_ok "h2 $c: legit clients alongside" "$r" "$(grep -E 'requests:|status codes:' "$TMP/legit.$c")"; fi ;;
+	*) not_ok "h2 case $c" "$r" ;;
+	esac
+done
+after=$(tel flood_ctrl /sluice/h2)
+[ "$((after - before))" -ge 5 ] && ok "flood counter: $((after - before)) connections ended for control-frame floods" ||
+	not_ok "flood counter counts the floods" "before $before after $after"
+for k in header_list_too_large flood_continuation stream_errors goaway_sent; do
+	v=$(tel $k /sluice/h2)
+	[ "${v:-0}" -ge 1 ] && ok "counter h2 $k = $v" || not_ok "counter h2 $k counts" "$v"
+done
+
+# ---- policy changes under load: 100 generations while h2load runs back to
+# back (each run must end with 0 failed; the count of changes, not time, ends it)
+touch "$TMP/churn"
+( i=0; while [ -f "$TMP/churn" ]; do
+	in_cli h2load -n 1000 -c 4 -m 10 "https://$VIP/who" >"$TMP/h2load.churn.$i" 2>&1; i=$((i + 1)); done ) &
+lp=$!
+n=0 bad=0
+while [ $n -lt 100 ]; do
+	if apply "v$n" >/dev/null 2>&1; then n=$((n + 1)); else bad=$((bad + 1)); [ $bad -gt 5 ] && break; fi
+done
+rm -f "$TMP/churn"
+wait $lp
+runs=$(ls "$TMP"/h2load.churn.* | wc -l)
+good=$(grep -l '1000 succeeded, 0 failed' "$TMP"/h2load.churn.* | wc -l)
+if [ $n -eq 100 ] && [ "$runs" -ge 1 ] && [ "$good" -eq "$runs" ]; then
+	ok "100 policy changes during $runs back-to-back h2load runs over TLS ($((runs * 1000)) requests): 0 failed"
+else
+	not_ok "policy changes during h2load runs" "changes $n (refused $bad), runs $runs, clean $good" \
+		"$(grep -h -E 'requests:|status codes:' "$TMP"/h2load.churn.* | sort | uniq -c)"
+fi
+v=$(cc -s --http2 https://h2.test/local)
+[ "$v" = "local answer v$((n - 1))" ] && ok "the last policy change serves: $v" || not_ok "the last policy change serves" "$v"
+
+# ---- counters in /api and /metrics
+m=$(curl -sS --max-time 10 --unix-socket "$SL_CONTROL_SOCK" http://sluice/metrics 2>&1)
+if grep -q '^sluice_h2_streams_total [1-9]' <<<"$m" && grep -q '^sluice_h2_conns_tls_total [1-9]' <<<"$m" &&
+   grep -q '^sluice_h2_mem_bytes ' <<<"$m"; then ok "/metrics: sluice_h2_* ($(grep -c '^sluice_h2_' <<<"$m") series)"
+else not_ok "/metrics: sluice_h2_*" "$(grep '^sluice_h2' <<<"$m" | head)"; fi
+v=$(api GET /api/stats | jq -r '.http2 | "\(.conns) \(.conns_tls) \(.streams) \(.flood_ctrl)"')
+read -r a b c d <<<"$v"
+[ "${a:-0}" -gt 0 ] && [ "${b:-0}" -gt 0 ] && [ "${c:-0}" -ge 4000 ] && [ "${d:-0}" -ge 5 ] &&
+	ok "/api/stats http2: conns $a (TLS $b), streams $c, flood GOAWAYs $d" || not_ok "/api/stats http2" "$v"
 
 it_done

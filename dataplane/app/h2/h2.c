@@ -45,7 +45,7 @@ int sl_app_h2_init(struct sl_app_worker *aw)
 	nghttp2_option_set_no_auto_window_update(w->opt, 1);
 	nghttp2_option_set_max_outbound_ack(w->opt, 1000);
 	nghttp2_option_set_max_settings(w->opt, 32);
-	nghttp2_option_set_stream_reset_rate_limit(w->opt, H2_RST_BURST, H2_RST_RATE);
+	nghttp2_option_set_stream_reset_rate_limit(w->opt, H2_NG_RST_BURST, H2_NG_RST_RATE);
 	nghttp2_option_set_max_continuations(w->opt, H2_MAX_CONTINUATIONS);
 	nghttp2_option_set_max_deflate_dynamic_table_size(w->opt, 4096);
 	if (aw->env.worker_id < RTE_DIM(sl_h2_workers))
@@ -86,4 +86,21 @@ void sl_h2_stats(struct sl_h2_stats *out)
 		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
 			dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
 	}
+}
+
+void sl_h2_stats_visit(void (*fn)(void *arg, const char *name, uint64_t v), void *arg)
+{
+	static const char *const names[] = {
+		"conns", "conns_tls", "streams", "streams_refused", "stream_errors", "client_resets", "goaway_sent",
+		"bad_preface", "protocol_errors", "flood_ctrl", "flood_reset", "flood_continuation",
+		"header_list_too_large", "no_memory", "idle_closed", "stalled", "mem_bytes",
+	};
+	struct sl_h2_stats st;
+	const uint64_t *v = (const uint64_t *)&st;
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(st) / sizeof(uint64_t),
+		       "a name for every counter of struct sl_h2_stats");
+	sl_h2_stats(&st);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		fn(arg, names[i], v[i]);
 }

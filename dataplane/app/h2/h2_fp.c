@@ -247,6 +247,20 @@ static bool ctrl_flood(struct h2_sess *s)
 	return ++s->ctrl_frames > H2_CTRL_PER_S;
 }
 
+/* Rapid reset (CVE-2023-44487): streams a client opens and resets at
+ * once cost us a request each and it nothing; more than H2_RST_BURST in a
+ * second end the session. nghttp2's own token bucket is the backstop. */
+static bool rst_flood(struct h2_sess *s)
+{
+	uint64_t now = sl_app_now(s->c);
+
+	if (now - s->rst_start_us > 1000000) {
+		s->rst_start_us = now;
+		s->rst_frames = 0;
+	}
+	return ++s->rst_frames > H2_RST_BURST;
+}
+
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 {
 	struct h2_sess *s = ud;
@@ -262,6 +276,14 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 		break;
 	case NGHTTP2_RST_STREAM:
 		s->w->st.client_resets++;
+		if (rst_flood(s)) {
+			if (!s->goaway)
+				s->w->st.flood_reset++;
+			goaway(s, NGHTTP2_ENHANCE_YOUR_CALM);
+			return 0;
+		}
+		if (ctrl_flood(s))
+			goto flood;
 		return 0;
 	case NGHTTP2_SETTINGS:
 	case NGHTTP2_PING:
@@ -293,7 +315,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 	}
 	return 0;
 flood:
-	s->w->st.flood_ctrl++;
+	if (!s->goaway)
+		s->w->st.flood_ctrl++;
 	goaway(s, NGHTTP2_ENHANCE_YOUR_CALM);
 	return 0;
 }
@@ -340,13 +363,12 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
 	if (st->vc) {
 		struct sl_app_conn *vc = st->vc;
 
-		/* the proxy's connection ends with the stream: gracefully when
-		 * the whole response went out, else as a client reset (its
-		 * server connection cannot be reused mid-response) */
-		if (st->rsp_done && code == NGHTTP2_NO_ERROR)
-			sl_app_close(vc);
-		else
-			sl_app_vconn_error(vc, SL_TCP_ERR_RESET);
+		/* the proxy's connection ends with the stream, through the
+		 * proxy's own error path: it may still hold a transaction on it
+		 * (a server that answered before the request body ended), and
+		 * only it knows what to do with the server connection */
+		(void)code;
+		sl_app_vconn_error(vc, SL_TCP_ERR_RESET);
 		if (!vc->dead)
 			sl_app_abort(vc);
 	}
@@ -597,6 +619,7 @@ static int send_frames(struct sl_app_conn *c, struct h2_sess *s)
 			return -EPROTO;
 		if (!n)
 			break;
+		s->last_us = sl_app_now(c);
 		if (out_write(c, s, d, (size_t)n))
 			return -ENOBUFS;
 	}
@@ -649,7 +672,41 @@ static void process(struct sl_app_conn *c)
 	if (!s->n_streams && !s->closing)
 		sl_app_timer_set(c, sl_app_now(c) + (uint64_t)s->vs->http->keepalive_timeout_ms * 1000);
 	else if (s->n_streams)
-		sl_app_timer_set(c, 0);
+		sl_app_timer_set(c, s->last_us + H2_STALL_US);
+}
+
+/* After our last frame (a GOAWAY, most often): FIN, and what the client
+ * still sends is read and dropped until it closes or H2_LINGER_US pass.
+ * Closing with its input unread would answer that input with an RST, and
+ * the RST makes the client's kernel drop the GOAWAY before it is read. */
+static void linger(struct sl_app_conn *c)
+{
+	struct h2c *hc = C(c);
+
+	if (c->eof || sl_app_shutdown(c)) {
+		sl_app_close(c);
+		return;
+	}
+	hc->linger = true;
+	sl_app_in_consume(c, sl_app_in_len(c));
+	sl_app_timer_set(c, sl_app_now(c) + H2_LINGER_US);
+}
+
+/* A GOAWAY nghttp2 cannot write any more (it stopped at a fatal error). */
+static void raw_goaway(struct sl_app_conn *c, struct h2_sess *s, uint32_t code)
+{
+	uint32_t last = (uint32_t)nghttp2_session_get_last_proc_stream_id(s->ng);
+	uint8_t f[17] = { 0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0 };
+
+	f[9] = (uint8_t)(last >> 24 & 0x7f);
+	f[10] = (uint8_t)(last >> 16);
+	f[11] = (uint8_t)(last >> 8);
+	f[12] = (uint8_t)last;
+	f[13] = (uint8_t)(code >> 24);
+	f[14] = (uint8_t)(code >> 16);
+	f[15] = (uint8_t)(code >> 8);
+	f[16] = (uint8_t)code;
+	(void)out_write(c, s, f, sizeof(f));
 }
 
 static void sess_end(struct sl_app_conn *c, bool rst)
@@ -683,7 +740,7 @@ static void sess_end(struct sl_app_conn *c, bool rst)
 	if (rst)
 		sl_app_abort(c);
 	else
-		sl_app_close(c);
+		linger(c);
 }
 
 static int h2_accept(struct sl_app_conn *c, const struct sl_gen_vs *vs)
@@ -723,6 +780,7 @@ static int h2_accept(struct sl_app_conn *c, const struct sl_gen_vs *vs)
 		w->free_sess = s;
 		return -ENOMEM;
 	}
+	s->last_us = sl_app_now(c);
 	w->st.conns++;
 	if (sl_app_secure(c))
 		w->st.conns_tls++;
@@ -742,31 +800,39 @@ static void h2_data(struct sl_app_conn *c)
 	const uint8_t *p;
 	uint32_t n;
 
+	if (C(c)->linger)
+		sl_app_in_consume(c, sl_app_in_len(c));
 	if (!s)
 		return;
+	s->last_us = sl_app_now(c);
 	while ((p = sl_app_in_first(c, &n)) != NULL) {
 		ssize_t rc = nghttp2_session_mem_recv(s->ng, p, n);
 
 		if (rc < 0) {
 			struct sl_h2_stats *st = &s->w->st;
+			uint32_t code = NGHTTP2_ENHANCE_YOUR_CALM;
 
-			if (rc == NGHTTP2_ERR_BAD_CLIENT_MAGIC)
+			if (rc == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
 				st->bad_preface++;
-			else if (rc == NGHTTP2_ERR_FLOODED)
+				code = NGHTTP2_PROTOCOL_ERROR;
+			} else if (rc == NGHTTP2_ERR_FLOODED) {
 				st->flood_ctrl++;
-			else if (rc == NGHTTP2_ERR_NOMEM)
-				st->no_memory++;
-			else if (rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
+			} else if (rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
 				st->flood_continuation++;
-			else
+			} else if (rc == NGHTTP2_ERR_NOMEM) {
+				st->no_memory++;
+			} else {
 				st->protocol_errors++;
-			/* nghttp2 queued a GOAWAY where the protocol asks for one */
+				code = NGHTTP2_INTERNAL_ERROR;
+			}
+			/* nghttp2 stopped: what it had queued goes first, then our GOAWAY */
 			sl_app_in_consume(c, sl_app_in_len(c));
+			(void)send_frames(c, s);
 			if (!s->goaway) {
 				s->goaway = true;
 				st->goaway_sent++;
+				raw_goaway(c, s, code);
 			}
-			(void)send_frames(c, s);
 			sess_end(c, false);
 			return;
 		}
@@ -795,8 +861,10 @@ static void h2_eof(struct sl_app_conn *c)
 	 * the session ends (nghttp2 stops wanting to read) */
 	struct h2_sess *s = NGH(c);
 
-	if (!s)
+	if (!s) {
+		sl_app_close(c);   /* lingering: the client closed too */
 		return;
+	}
 	if (!s->n_streams) {
 		sess_end(c, false);
 		return;
@@ -817,10 +885,22 @@ static void h2_timer(struct sl_app_conn *c)
 {
 	struct h2_sess *s = NGH(c);
 
-	if (!s)
+	if (!s) {
+		sl_app_close(c);   /* the lingering close's end */
 		return;
-	if (s->n_streams)
+	}
+	if (s->n_streams) {
+		if (sl_app_now(c) - s->last_us < H2_STALL_US) {
+			sl_app_timer_set(c, s->last_us + H2_STALL_US);
+			return;
+		}
+		/* streams open and not a byte either way for that long: a
+		 * client that opens no window (or stopped reading TCP) holds
+		 * their buffers and servers; it loses its connection */
+		s->w->st.stalled++;
+		sess_end(c, true);
 		return;
+	}
 	/* idle: GOAWAY, then the connection ends once it went out */
 	s->w->st.idle_closed++;
 	s->closing = true;

@@ -16,8 +16,11 @@
 #define H2_HDR_LIST_MAX (64u << 10) /* decoded header list (name + value + 32 each): HPACK bombs */
 #define H2_STREAM_OUT_MAX (64u << 10)   /* response bytes a stream holds before the server waits */
 #define H2_CTRL_PER_S 1000          /* frames without request progress per second before GOAWAY */
-#define H2_RST_BURST 200            /* client RST_STREAMs: burst, then per second (rapid reset) */
-#define H2_RST_RATE 50
+#define H2_RST_BURST 200            /* client RST_STREAMs in a second before GOAWAY (rapid reset) */
+#define H2_NG_RST_BURST 1000        /* nghttp2's token bucket, the backstop: burst, then per second */
+#define H2_NG_RST_RATE 100
+#define H2_STALL_US (75ull * 1000000)   /* streams open, nothing in or out: the connection is reset */
+#define H2_LINGER_US (2ull * 1000000)   /* after the last frame: the client's input read and dropped */
 #define H2_MAX_CONTINUATIONS 8      /* CONTINUATION frames per header block */
 #define H2_SESS_MEM_MAX (1u << 20)  /* nghttp2's allocations per session */
 #define H2_ARENA_PER_CONN (48u << 10)   /* the worker's nghttp2 arena: this much per session it can hold */
@@ -56,8 +59,9 @@ struct h2_sess {
 	uint32_t n_streams;
 	uint64_t mem;                    /* nghttp2's allocations now */
 	struct sl_app_inq pend;          /* frames TCP refused */
-	uint64_t win_start_us;           /* flood accounting window */
-	uint32_t ctrl_frames;
+	uint64_t last_us;                /* a frame in or out */
+	uint64_t win_start_us, rst_start_us;   /* flood accounting windows */
+	uint32_t ctrl_frames, rst_frames;
 	bool closing, goaway;
 };
 
@@ -66,6 +70,7 @@ struct h2c {
 	struct h2_sess *s;
 	const struct sl_gen_vs *vs;      /* while sniffing the preface */
 	bool sniffing;
+	bool linger;                     /* the session ended: reading to the client's FIN */
 };
 
 struct sl_app_h2_worker {

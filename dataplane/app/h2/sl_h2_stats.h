@@ -18,9 +18,12 @@ struct sl_h2_stats {
 	uint64_t header_list_too_large;/* decoded header lists over the limit (HPACK bombs): RST_STREAM */
 	uint64_t no_memory;            /* a session reached its memory bound: GOAWAY */
 	uint64_t idle_closed;
+	uint64_t stalled;              /* streams open and no frame either way for 75 s: reset */
 	uint64_t mem_bytes;            /* nghttp2 memory in use (gauge) */
 };
 
 void sl_h2_stats(struct sl_h2_stats *out);
+/* The sums as (name, value) pairs, in the struct's order. */
+void sl_h2_stats_visit(void (*fn)(void *arg, const char *name, uint64_t v), void *arg);
 
 #endif

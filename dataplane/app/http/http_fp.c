@@ -72,6 +72,9 @@ static struct txn *txn_get(struct sl_app_conn *cli)
 	w->free_txn = t->next_free;
 	w->txn_used++;
 	memset(t, 0, offsetof(struct txn, ri));
+	/* after ri, so not cleared above: a stale count would keep the last
+	 * requests' header actions, pointers into generations since freed */
+	t->n_hdr = 0;
 	t->cli = cli;
 	t->rule_index = -1;
 	t->pool_idx = t->pg_idx = t->pool_used = SL_GEN_NONE;
