@@ -243,6 +243,34 @@ static int set_profile(SSL_CTX *ctx, const struct sl_tls_conf *conf, const char 
 	return 0;
 }
 
+/* A list OpenSSL accepts may still hold names it skipped (a typo, or a
+ * cipher this build lacks, such as 3DES or RC4 in Debian's): each element
+ * that adds ciphers must match one on its own. */
+static int check_elements(SSL_CTX *ctx, const char *list, int (*set)(SSL_CTX *, const char *), char *err,
+			  size_t errlen)
+{
+	char el[128];
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ": ,;");
+
+		if (n && n < sizeof(el) && !strchr("!-+@", p[0])) {
+			memcpy(el, p, n);
+			el[n] = 0;
+			if (set(ctx, el) != 1) {
+				ERR_clear_error();
+				snprintf(err, errlen, "\"%s\" matches no %s this OpenSSL has", el,
+					 set == SSL_CTX_set_ciphersuites ? "TLS 1.3 suite" : "cipher");
+				return -EINVAL;
+			}
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
 int sl_tls_profile_check(const struct sl_tls_conf *conf, const char **field, char *err, size_t errlen)
 {
 	struct sl_tls_wk *wk = sl_tls_wk_get(0);
@@ -257,6 +285,15 @@ int sl_tls_profile_check(const struct sl_tls_conf *conf, const char **field, cha
 	if (!ctx) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
+	if (conf->ciphers && check_elements(ctx, conf->ciphers, SSL_CTX_set_cipher_list, err, errlen)) {
+		*field = "accepted_ciphers";
+		goto out;
+	}
+	if (conf->ciphersuites &&
+	    check_elements(ctx, conf->ciphersuites, SSL_CTX_set_ciphersuites, err, errlen)) {
+		*field = "ciphersuites";
+		goto out;
 	}
 	if (set_profile(ctx, conf, field, err, errlen))
 		goto out;
