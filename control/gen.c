@@ -329,7 +329,7 @@ static bool can_patch(struct sl_model *m, const struct sl_gen *prev, const struc
 		const struct sl_txn_ent *te = &t->ents[i];
 		struct sl_node *n = te->node;
 		int ty = n->type;
-		if (ty == SL_T_CERT)
+		if (ty == SL_T_CERT || ty == SL_T_SSLPROF)
 			return false;    /* the VSs using it rebuild their TLS (gen_tls.c compares what it was built from) */
 		if (ty != SL_T_VS && ty != SL_T_POOL && ty != SL_T_POOLGROUP)
 			continue;

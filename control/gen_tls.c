@@ -1,6 +1,6 @@
-/* The TLS of a generation's virtual services (sl_gen_vs.tls): their certificates compiled into
- * one SSL_CTX per worker by dataplane/app/tls, shared with the previous generation while the
- * certificates did not change (building an SSL_CTX is expensive in OpenSSL 3.0). */
+/* The TLS of a generation's virtual services (sl_gen_vs.tls): their certificates and SSLProfile
+ * compiled into one SSL_CTX per worker by dataplane/app/tls, shared with the previous generation
+ * while neither changed (building an SSL_CTX is expensive in OpenSSL 3.0). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +61,28 @@ static int cert_of(struct sl_model *m, const struct sl_txn *t, struct sl_node *n
 	return 0;
 }
 
-/* *out: a reference for the VS at slot (prev's when built from the same certificates), NULL
- * without certificates. */
+/* The VS's SSLProfile (System-Standard without ssl_profile_ref) into conf and the fingerprint. */
+static void profile_of(struct sl_node *vn, struct sl_tls_conf *conf, uint64_t *fp)
+{
+	const struct sl_cc_vs *c = sl_node_view(vn)->cc;
+	const struct sl_ver *pv = c && c->ssl_profile ? sl_node_view(c->ssl_profile) : NULL;
+	const struct sl_cc_sslprof *p = pv ? pv->cc : NULL;
+	char v[48];
+
+	if (!p)
+		return;
+	conf->min_version = p->min_version;
+	conf->max_version = p->max_version;
+	conf->ciphers = p->ciphers;
+	conf->ciphersuites = p->ciphersuites;
+	conf->prefer_client = p->prefer_client;
+	snprintf(v, sizeof(v), "%d-%d-%d", p->min_version, p->max_version, p->prefer_client);
+	/* "-" marks an unset string apart from any list */
+	*fp = fnv(fnv(fnv(*fp, v), p->ciphers ? p->ciphers : "-"), p->ciphersuites ? p->ciphersuites : "-");
+}
+
+/* *out: a reference for the VS at slot (prev's when built from the same certificates and
+ * profile settings), NULL without certificates. */
 static int attach(struct sl_model *m, const struct sl_txn *t, struct sl_gen_vs *gv, const struct sl_tls_vs *prev,
 		  unsigned n_workers, struct sl_err *e)
 {
@@ -82,6 +102,7 @@ static int attach(struct sl_model *m, const struct sl_txn *t, struct sl_gen_vs *
 	if (n > 8)
 		n = 8;
 	fp = fnv(fp, n_workers == 1 ? "1" : "n");
+	profile_of(vn, &conf, &fp);
 	for (size_t i = 0; i < n; i++) {
 		struct sl_node *cn = sl_ref_find(m, t, SL_T_CERT, json_string_value(json_array_get(refs, i)));
 

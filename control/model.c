@@ -25,6 +25,9 @@
 #include <time.h>
 
 #include "ctl_check.h"
+#include "sl_tls.h"
+
+#include <openssl/ssl.h>
 
 int sl_err_set(struct sl_err *e, int status, const char *error, const char *path, const char *fmt, ...)
 {
@@ -962,6 +965,52 @@ static int sem_cert(struct sl_txn_ent *te, struct sl_err *e)
 	return sem_err(e, 422, "invalid_certificate", te, rel, detail);
 }
 
+/* SSLProfile: versions to a range, the cipher strings tried on a context as the build will set them
+ * (dataplane/app/tls sl_tls_profile_check). Empty strings are "not set": the engine's defaults. */
+static int sem_sslprof(struct sl_txn_ent *te, struct sl_err *e)
+{
+	json_t *d = te->ver->data, *pc = json_object_get(d, "prefer_client_cipher_ordering"),
+	       *ps = json_object_get(d, "prefer_server_cipher_ordering");
+	static const int vers[] = { SSL3_VERSION, TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION, TLS1_3_VERSION };
+	static const char *const names[] = { "SSL_VERSION_SSLV3", "SSL_VERSION_TLS1", "SSL_VERSION_TLS1_1",
+					     "SSL_VERSION_TLS1_2", "SSL_VERSION_TLS1_3", NULL };
+	struct sl_cc_sslprof *c = calloc(1, sizeof(*c));
+	char rel[64], det[400];
+	size_t i;
+	json_t *x;
+
+	if (!c)
+		return sl_err_set(e, 500, "internal", "", "out of memory");
+	te->ver->cc = c;
+	json_array_foreach(json_object_get(d, "accepted_versions"), i, x) {
+		const char *v = jstr(x, "type", "");
+		int k = sl_enum_index(names, v);
+
+		snprintf(rel, sizeof(rel), "accepted_versions[%zu].type", i);
+		if (k < 0 || vers[k] < TLS1_2_VERSION) {
+			snprintf(det, sizeof(det), "%.64s is not served: sluice accepts SSL_VERSION_TLS1_2 and SSL_VERSION_TLS1_3 only",
+				 v);
+			return sem_err(e, 422, "unsupported", te, rel, det);
+		}
+		if (!c->min_version || vers[k] < c->min_version)
+			c->min_version = vers[k];
+		if (vers[k] > c->max_version)
+			c->max_version = vers[k];
+	}
+	if (json_is_boolean(pc) && json_is_boolean(ps) && json_is_true(pc) == json_is_true(ps))
+		return sem_err(e, 422, "incompatible", te, "prefer_server_cipher_ordering",
+			       "contradicts prefer_client_cipher_ordering");
+	c->prefer_client = json_is_boolean(pc) ? json_is_true(pc) : json_is_boolean(ps) ? !json_is_true(ps) : false;
+	c->ciphers = jstr(d, "accepted_ciphers", "")[0] ? jstr(d, "accepted_ciphers", "") : NULL;
+	c->ciphersuites = jstr(d, "ciphersuites", "")[0] ? jstr(d, "ciphersuites", "") : NULL;
+	struct sl_tls_conf conf = { .min_version = c->min_version, .max_version = c->max_version, .ciphers = c->ciphers,
+				    .ciphersuites = c->ciphersuites, .prefer_client = c->prefer_client };
+	const char *field = NULL;
+	if (sl_tls_profile_check(&conf, &field, det, sizeof(det)))
+		return sem_err(e, 422, "invalid_value", te, field ? field : "", det);
+	return 0;
+}
+
 static int sem_ds(struct sl_txn_ent *te, struct sl_err *e)
 {
 	size_t i;
@@ -1055,6 +1104,9 @@ static int sem_vs(struct sl_txn *t, struct sl_txn_ent *te, struct sl_err *e)
 	if (!c->app_profile)
 		c->app_profile = sys_node(t, SL_T_APPPROF, "System-HTTP");
 	c->app_type = (uint8_t)cc_type_val(c->app_profile);
+	c->ssl_profile = ref_of(t, d, "ssl_profile_ref", SL_T_SSLPROF);
+	if (!c->ssl_profile)
+		c->ssl_profile = sys_node(t, SL_T_SSLPROF, "System-Standard");
 	struct sl_node *np = ref_of(t, d, "network_profile_ref", SL_T_NETPROF);
 	if (!np)
 		np = sys_node(t, SL_T_NETPROF, c->app_type == SL_APP_DNS ? "System-UDP-Fast-Path" : "System-TCP-Proxy");
@@ -1214,6 +1266,7 @@ static int semantic(struct sl_txn *t, struct sl_txn_ent *te, struct sl_err *e)
 	case SL_T_GSLB: return sem_gslb(te, e);
 	case SL_T_APPPROF: return sem_appprof(te, e) ? -1 : sl_http_profile_check(te, e);
 	case SL_T_NETPROF: return sem_netprof(te, e);
+	case SL_T_SSLPROF: return sem_sslprof(te, e);
 	}
 	return 0;
 }
@@ -1736,6 +1789,10 @@ static const struct { int type; const char *name; const char *json; } sys_objs[]
 	{ SL_T_HM, "System-HTTP", "{\"type\":\"HEALTH_MONITOR_HTTP\",\"send_interval\":10,\"receive_timeout\":4,\"failed_checks\":3,\"successful_checks\":3,\"http_monitor\":{\"http_request\":\"HEAD / HTTP/1.0\",\"http_response_code\":[\"HTTP_2XX\",\"HTTP_3XX\"]}}" },
 	{ SL_T_HM, "System-Ping", "{\"type\":\"HEALTH_MONITOR_PING\",\"send_interval\":10,\"receive_timeout\":4,\"failed_checks\":2,\"successful_checks\":2}" },
 	{ SL_T_HM, "System-DNS", "{\"type\":\"HEALTH_MONITOR_DNS\",\"send_interval\":6,\"receive_timeout\":4,\"failed_checks\":2,\"successful_checks\":2,\"dns_monitor\":{\"query_name\":\"www.google.com\",\"qtype\":\"DNS_QUERY_TYPE\",\"rcode\":\"RCODE_NO_ERROR\"}}" },
+	/* what a VS without ssl_profile_ref gets; the TLS 1.3 suites are OpenSSL's default */
+	{ SL_T_SSLPROF, "System-Standard", "{\"type\":\"SSL_PROFILE_TYPE_SYSTEM\",\"accepted_versions\":[{\"type\":\"SSL_VERSION_TLS1_2\"},{\"type\":\"SSL_VERSION_TLS1_3\"}],"
+	  "\"accepted_ciphers\":\"" SL_TLS_DEFAULT_CIPHERS "\",\"ciphersuites\":\"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256\","
+	  "\"prefer_client_cipher_ordering\":false}" },
 };
 
 int sl_model_init(struct sl_model *m)

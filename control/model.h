@@ -11,7 +11,7 @@
 
 enum sl_otype {
 	SL_T_VS, SL_T_VSVIP, SL_T_POOL, SL_T_POOLGROUP, SL_T_HTTPPOLICYSET, SL_T_CERT, SL_T_HM,
-	SL_T_DS, SL_T_GSLB, SL_T_APPPROF, SL_T_NETPROF, SL_T__N
+	SL_T_DS, SL_T_GSLB, SL_T_APPPROF, SL_T_NETPROF, SL_T_SSLPROF, SL_T__N
 };
 
 struct sl_err {
@@ -102,6 +102,7 @@ struct sl_cc_vs {
 	uint32_t n_listeners;
 	struct sl_gen_listener *listeners;   /* vs_idx unused here */
 	struct sl_node *pool, *poolgroup, *parent, *app_profile;
+	struct sl_node *ssl_profile;         /* ssl_profile_ref, System-Standard without one */
 	uint32_t n_domains;
 	char **domains;                      /* lower-cased vh_domain_name */
 	uint32_t n_certs;
@@ -124,6 +125,13 @@ struct sl_cc_pool {
 struct sl_cc_pg { uint32_t n; struct sl_node **pools; uint16_t *ratio; int32_t *prio; };
 struct sl_cc_type { uint8_t v; };     /* app profile: sl_app_type; network profile: proto */
 struct sl_cc_vsvip { uint32_t n; uint32_t vips[8]; };
+/* SSLProfile: what dataplane/app/tls builds a VS's contexts with (sl_tls_conf); the strings point
+   into the version's data (NULL: the engine's default) */
+struct sl_cc_sslprof {
+	int min_version, max_version;        /* TLS1_2_VERSION / TLS1_3_VERSION */
+	bool prefer_client;
+	const char *ciphers, *ciphersuites;
+};
 
 enum sl_op { SL_OP_CREATE, SL_OP_REPLACE, SL_OP_PATCH, SL_OP_DELETE };
 

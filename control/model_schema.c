@@ -279,6 +279,21 @@ static const struct sl_fdef cert_f[] = {
 	F_BOOL("key_base64"), F_BOOL("enable_ocsp_stapling"), F_END
 };
 
+/* ---------------- ssl profile ---------------- */
+/* The versions sluice never serves are in the enum so that they are refused with a 422 that says
+ * so (control/model.c sem_sslprof), not as an unknown value. */
+static const char *const ssl_versions[] = { "SSL_VERSION_SSLV3", "SSL_VERSION_TLS1", "SSL_VERSION_TLS1_1",
+	"SSL_VERSION_TLS1_2", "SSL_VERSION_TLS1_3", NULL };
+static const struct sl_fdef ssl_version_f[] = { F_ENUM("type", true, ssl_versions), F_END };
+static const struct sl_fdef sslprof_f[] = {
+	F_NAME, F_OBJA("accepted_versions", false, ssl_version_f, 8), F_STR("accepted_ciphers", false, 4096),
+	F_STR("ciphersuites", false, 1024),
+	/* Avi's field (default false) and its inverse (default true); both given, they must agree */
+	F_BOOL("prefer_client_cipher_ordering"), F_BOOL("prefer_server_cipher_ordering"),
+	F_ENUM("type", false, E("SSL_PROFILE_TYPE_APPLICATION", "SSL_PROFILE_TYPE_SYSTEM")),
+	F_OPAQUE("ssl_rating"), F_OPAQUE("tags"), F_END
+};
+
 /* ---------------- datascript ---------------- */
 static const struct sl_fdef ds_f_inner[] = {
 	F_ENUM("evt", true, E("VS_DATASCRIPT_EVT_HTTP_REQ", "VS_DATASCRIPT_EVT_HTTP_RESP", "VS_DATASCRIPT_EVT_HTTP_RESP_FAILED",
@@ -389,7 +404,7 @@ static const struct sl_fdef vs_f[] = {
 	F_REF("network_profile_ref", false, SL_T_NETPROF), F_REF("pool_ref", false, SL_T_POOL),
 	F_REF("pool_group_ref", false, SL_T_POOLGROUP), F_OBJA("http_policies", false, http_pol_ref_f, 64),
 	F_OBJA("vs_datascripts", false, ds_ref_f, 64), F_REFA("ssl_key_and_certificate_refs", false, SL_T_CERT, 8),
-	F_OPAQUE("ssl_profile_ref"), F_REF("vh_parent_vs_ref", false, SL_T_VS), F_STRA("vh_domain_name", false, 253, 64),
+	F_REF("ssl_profile_ref", false, SL_T_SSLPROF), F_REF("vh_parent_vs_ref", false, SL_T_VS), F_STRA("vh_domain_name", false, 253, 64),
 	F_OBJA("static_dns_records", false, dns_rec_f, 10000), F_OBJ("analytics_policy", false, analytics_f),
 	F_OPAQUE("analytics_profile_ref"), F_OPAQUE("waf_policy_ref"), F_OPAQUE("application_persistence_profile_ref"),
 	F_BOOL("east_west_placement"), F_BOOL("ign_pool_net_reach"), F_BOOL("use_bridge_ip_as_vip"),
@@ -409,6 +424,7 @@ const struct sl_tdef sl_types[SL_T__N] = {
 	[SL_T_GSLB] = { "gslbservice", "GslbService", gslb_f },
 	[SL_T_APPPROF] = { "applicationprofile", "ApplicationProfile", appprof_f },
 	[SL_T_NETPROF] = { "networkprofile", "NetworkProfile", netprof_f },
+	[SL_T_SSLPROF] = { "sslprofile", "SSLProfile", sslprof_f },
 };
 
 int sl_type_by_name(const char *s)

@@ -16,7 +16,7 @@ static bool opt_json;
 
 static const char *const types[] = { "virtualservice", "vsvip", "pool", "poolgroup", "httppolicyset",
 	"sslkeyandcertificate", "healthmonitor", "vsdatascriptset", "gslbservice", "applicationprofile",
-	"networkprofile", NULL };
+	"networkprofile", "sslprofile", NULL };
 
 static void usage(FILE *f)
 {
@@ -30,7 +30,7 @@ static void usage(FILE *f)
 		"  status | stats | metrics        engine status, counters, Prometheus text\n"
 		"  runtime NAME                    runtime state of a virtual service\n"
 		"TYPE: virtualservice vsvip pool poolgroup httppolicyset sslkeyandcertificate healthmonitor\n"
-		"      vsdatascriptset gslbservice applicationprofile networkprofile\n"
+		"      vsdatascriptset gslbservice applicationprofile networkprofile sslprofile\n"
 		"The socket defaults to $SLUICE_SOCK or /run/sluice/control.sock.\n");
 }
 

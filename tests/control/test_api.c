@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <glob.h>
@@ -12,6 +13,8 @@
 #include <time.h>
 
 #include "ctl_test_util.h"
+#include "sl_gen.h"
+#include "sl_tls.h"
 
 static char *dq(const char *s)
 {
@@ -567,5 +570,168 @@ Test(api, default_certs_created_once_kept_replaceable_and_restored)
 	free(key);
 	free(rsa);
 	free(ec);
+	tctl_fini(&t);
+}
+
+/* error and path of a refused request */
+static void expect_refused(struct tctl *t, const char *m, const char *target, const char *body, int status,
+			   const char *path)
+{
+	json_t *r = NULL;
+	int st = req(t, m, target, body, &r);
+	char *s = json_dumps(r, 0);
+	cr_expect_eq(st, status, "%s %s: %d %s", m, target, st, s);
+	cr_expect_str_eq(json_string_value(json_object_get(r, "path")) ?: "(none)", path, "%s %s: %s", m, target, s);
+	free(s);
+	json_decref(r);
+}
+
+Test(api, sslprofile_validation_with_field_paths)
+{
+	struct tctl t;
+	tctl_init(&t);
+	json_t *r = NULL;
+	/* the built-in, with today's defaults, read-only */
+	cr_assert_eq(req(&t, "GET", "/api/sslprofile/System-Standard", NULL, &r), 200);
+	cr_expect_eq(json_array_size(json_object_get(r, "accepted_versions")), 2);
+	cr_expect(strstr(json_string_value(json_object_get(r, "accepted_ciphers")), "ECDHE-ECDSA-AES128-GCM-SHA256"));
+	json_decref(r);
+	expect_refused(&t, "PUT", "/api/sslprofile/System-Standard", "{'accepted_versions':[{'type':'SSL_VERSION_TLS1_3'}]}",
+		       409, "");
+	expect_refused(&t, "DELETE", "/api/sslprofile/System-Standard", NULL, 409, "");
+	/* versions never served: 422 at the element */
+	static const char *const old[] = { "SSL_VERSION_SSLV3", "SSL_VERSION_TLS1", "SSL_VERSION_TLS1_1" };
+	for (int i = 0; i < 3; i++) {
+		char b[200];
+		snprintf(b, sizeof(b), "{'name':'p','accepted_versions':[{'type':'SSL_VERSION_TLS1_2'},{'type':'%s'}]}", old[i]);
+		expect_refused(&t, "POST", "/api/sslprofile", b, 422, "accepted_versions[1].type");
+	}
+	expect_refused(&t, "POST", "/api/sslprofile", "{'name':'p','accepted_versions':[{'type':'TLS1_2'}]}", 400,
+		       "accepted_versions[0].type");
+	/* cipher strings tried on a context: nothing OpenSSL knows, nothing usable, a bad TLS 1.3 suite */
+	expect_refused(&t, "POST", "/api/sslprofile", "{'name':'p','accepted_ciphers':'NO-SUCH-CIPHER'}", 422,
+		       "accepted_ciphers");
+	expect_refused(&t, "POST", "/api/sslprofile", "{'name':'p','accepted_ciphers':'eNULL'}", 422, "accepted_ciphers");
+	expect_refused(&t, "POST", "/api/sslprofile", "{'name':'p','ciphersuites':'TLS_NO_SUCH_SUITE'}", 422,
+		       "ciphersuites");
+	/* a list OpenSSL takes with names it skips: a typo, a cipher Debian's OpenSSL lacks */
+	expect_refused(&t, "POST", "/api/sslprofile", "{'name':'p','accepted_ciphers':'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA265'}",
+		       422, "accepted_ciphers");
+	expect_refused(&t, "POST", "/api/sslprofile", "{'name':'p','accepted_ciphers':'ECDHE-RSA-AES128-GCM-SHA256:DES-CBC3-SHA'}",
+		       422, "accepted_ciphers");
+	expect_refused(&t, "POST", "/api/sslprofile", "{'name':'p','ciphersuites':'TLS_AES_128_GCM_SHA256:TLS_AES_128_GCM_SHA512'}",
+		       422, "ciphersuites");
+	/* OpenSSL's syntax: removals, combinations, strength and level */
+	cr_expect_eq(req(&t, "POST", "/api/sslprofile",
+			 "{'name':'syntax','accepted_ciphers':'ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!SHA1:-RSA:@STRENGTH:@SECLEVEL=2',"
+			 "'ciphersuites':'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256'}", NULL),
+		     201);
+	/* a TLS 1.2 list that does not matter without TLS 1.2 is still checked; a TLS 1.3-only profile
+	   needs no TLS 1.2 cipher, and the other way round */
+	expect_refused(&t, "POST", "/api/sslprofile",
+		       "{'name':'p','accepted_versions':[{'type':'SSL_VERSION_TLS1_3'}],'accepted_ciphers':'BOGUS'}", 422,
+		       "accepted_ciphers");
+	cr_expect_eq(req(&t, "POST", "/api/sslprofile",
+			 "{'name':'only13','accepted_versions':[{'type':'SSL_VERSION_TLS1_3'}],'accepted_ciphers':'eNULL'}", NULL),
+		     201);
+	cr_expect_eq(req(&t, "POST", "/api/sslprofile",
+			 "{'name':'only12','accepted_versions':[{'type':'SSL_VERSION_TLS1_2'}],'ciphersuites':''}", NULL), 201);
+	expect_refused(&t, "POST", "/api/sslprofile",
+		       "{'name':'p','prefer_client_cipher_ordering':true,'prefer_server_cipher_ordering':true}", 422,
+		       "prefer_server_cipher_ordering");
+	expect_refused(&t, "POST", "/api/sslprofile", "{'name':'p','cipher_enums':['x']}", 400, "cipher_enums");
+	/* in a macro: the error path carries the element */
+	expect_refused(&t, "POST", "/api/macro",
+		       "[{'model_name':'SSLProfile','data':{'name':'m1'}},"
+		       "{'model_name':'SSLProfile','data':{'name':'m2','accepted_ciphers':'NOPE'}}]",
+		       422, "[1].data.accepted_ciphers");
+	cr_expect_eq(req(&t, "GET", "/api/sslprofile/m1", NULL, NULL), 404, "the macro was rolled back");
+	/* a good one through the macro, with Avi's bookkeeping */
+	cr_expect_eq(req(&t, "POST", "/api/macro",
+			 "{'model_name':'SSLProfile','data':{'name':'strict','tenant_ref':'/api/tenant?name=admin',"
+			 "'accepted_versions':[{'type':'SSL_VERSION_TLS1_2'},{'type':'SSL_VERSION_TLS1_3'}],"
+			 "'accepted_ciphers':'ECDHE-ECDSA-AES256-GCM-SHA384','ciphersuites':'TLS_AES_256_GCM_SHA384',"
+			 "'prefer_server_cipher_ordering':false,'type':'SSL_PROFILE_TYPE_APPLICATION','ssl_rating':{'security_score':'100'}}}",
+			 NULL),
+		     200);
+	/* a reference to a profile that does not exist */
+	expect_refused(&t, "POST", "/api/virtualservice",
+		       "{'name':'vs','vip':[{'ip_address':{'addr':'198.18.0.10'}}],'services':[{'port':80}],"
+		       "'ssl_profile_ref':'/api/sslprofile?name=nope'}",
+		       422, "ssl_profile_ref");
+	expect_refused(&t, "POST", "/api/virtualservice",
+		       "{'name':'vs','vip':[{'ip_address':{'addr':'198.18.0.10'}}],'services':[{'port':80}],"
+		       "'ssl_profile_ref':'/api/pool?name=strict'}",
+		       422, "ssl_profile_ref");
+	tctl_fini(&t);
+}
+
+static const struct sl_tls_vs *vs_tls(struct tctl *t, const char *name)
+{
+	return tgen_vs(t->gen, name)->tls;
+}
+
+Test(api, sslprofile_refcounted_and_rebuilds_only_its_vss)
+{
+	struct tctl t;
+	tctl_init_default_certs(&t);
+	cr_assert_eq(req(&t, "POST", "/api/macro",
+			 "[{'model_name':'SSLProfile','data':{'name':'sp','accepted_versions':[{'type':'SSL_VERSION_TLS1_3'}]}},"
+			 "{'model_name':'VirtualService','data':{'name':'a','vip':[{'ip_address':{'addr':'198.18.0.10'}}],"
+			 "'services':[{'port':443,'enable_ssl':true}],'ssl_key_and_certificate_refs':['System-Default-Cert'],"
+			 "'ssl_profile_ref':'/api/sslprofile/?name=sp'}},"
+			 "{'model_name':'VirtualService','data':{'name':'b','vip':[{'ip_address':{'addr':'198.18.0.11'}}],"
+			 "'services':[{'port':443,'enable_ssl':true}],'ssl_key_and_certificate_refs':['System-Default-Cert'],"
+			 "'ssl_profile_ref':''}}]",
+			 NULL),
+		     200);
+	const struct sl_tls_vs *a1 = vs_tls(&t, "a"), *b1 = vs_tls(&t, "b");
+	cr_assert(a1 && b1);
+	cr_expect_eq(a1->min_version, TLS1_3_VERSION);
+	cr_expect_eq(a1->max_version, TLS1_3_VERSION);
+	cr_expect_eq(b1->min_version, TLS1_2_VERSION, "no profile: System-Standard");
+	cr_expect_eq(b1->max_version, TLS1_3_VERSION);
+	cr_expect_str_eq(b1->ciphers, SL_TLS_DEFAULT_CIPHERS);
+	cr_expect(!b1->prefer_client);
+	uint64_t a1fp = a1->fp;
+	/* in use: refused like any referenced object */
+	json_t *r = NULL;
+	cr_expect_eq(req(&t, "DELETE", "/api/sslprofile/sp", NULL, &r), 409);
+	cr_expect_str_eq(json_string_value(json_object_get(r, "error")), "in_use");
+	cr_expect(strstr(json_string_value(json_object_get(r, "detail")), "virtualservice \"a\""));
+	json_decref(r);
+	/* a change to the profile: a's contexts are rebuilt, b's shared */
+	unsigned np = t.n_published;
+	cr_assert_eq(req(&t, "PATCH", "/api/sslprofile/sp",
+			 "{'accepted_versions':[{'type':'SSL_VERSION_TLS1_2'}],'accepted_ciphers':'ECDHE-RSA-AES256-GCM-SHA384',"
+			 "'prefer_client_cipher_ordering':true}",
+			 NULL),
+		     200);
+	cr_assert_eq(t.n_published, np + 1, "a new generation");
+	const struct sl_tls_vs *a2 = vs_tls(&t, "a"), *b2 = vs_tls(&t, "b");
+	cr_expect_neq(a2->fp, a1fp, "a's contexts rebuilt");
+	cr_expect_eq(a2->max_version, TLS1_2_VERSION);
+	cr_expect_str_eq(a2->ciphers, "ECDHE-RSA-AES256-GCM-SHA384");
+	cr_expect(a2->prefer_client);
+	cr_expect_eq(b2, b1, "b's contexts are shared with the previous generation");
+	/* the same content again: no generation; a VS switching profiles: rebuilt */
+	np = t.n_published;
+	cr_assert_eq(req(&t, "PATCH", "/api/sslprofile/sp", "{'prefer_client_cipher_ordering':true}", NULL), 200);
+	cr_expect_eq(t.n_published, np);
+	cr_assert_eq(req(&t, "PATCH", "/api/virtualservice/b", "{'ssl_profile_ref':'sp'}", NULL), 200);
+	cr_expect_eq(vs_tls(&t, "b")->max_version, TLS1_2_VERSION);
+	cr_expect_eq(req(&t, "DELETE", "/api/sslprofile/sp", NULL, NULL), 409);
+	/* survives a restart */
+	char err[512];
+	cr_assert(tctl_restart(&t, err, sizeof(err)), "%s", err);
+	cr_expect_str_eq(vs_tls(&t, "a")->ciphers, "ECDHE-RSA-AES256-GCM-SHA384");
+	/* unreferenced: deletable; a VS and its profile gone in one macro */
+	cr_assert_eq(req(&t, "PATCH", "/api/virtualservice/b", "{'ssl_profile_ref':null}", NULL), 200);
+	cr_expect_eq(vs_tls(&t, "b")->max_version, TLS1_3_VERSION, "back on System-Standard");
+	cr_expect_eq(req(&t, "DELETE", "/api/macro",
+			 "[{'model_name':'VirtualService','data':{'name':'a'}},{'model_name':'SSLProfile','data':{'name':'sp'}}]",
+			 NULL),
+		     200);
+	cr_expect_eq(req(&t, "GET", "/api/sslprofile/sp", NULL, NULL), 404);
 	tctl_fini(&t);
 }

@@ -6,8 +6,10 @@
 # child of a shared parent; curl -L over both ports, openssl s_client for
 # the certificate chosen by SNI, TLS 1.2 / 1.3, resumption with tickets on
 # any worker, refused versions and ciphers, a malformed ClientHello, a
-# certificate whose key does not match refused at its field path, and the
-# counters in /api and /metrics. nginx in sl-srv is the server.
+# certificate whose key does not match refused at its field path, the
+# counters in /api and /metrics, and SSL profiles (a TLS 1.3-only parent, a
+# child on one TLS 1.2 cipher, a profile change, refusals). nginx in sl-srv
+# is the server.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -219,4 +221,57 @@ if grep -q '^sluice_tls_handshakes_full_total{vs="S1-AZ1--default-hackazon.avi.i
 else
 	not_ok "/metrics: sluice_tls_*" "$(grep sluice_tls <<<"$m" | head -20)"
 fi
+# SSL profiles: the parent on TLS 1.3 only, the child on one TLS 1.2
+# cipher, a profile change for new connections, refusals at field paths
+hs() { in_cli timeout 5 openssl s_client -connect "$VIP:443" "$@" </dev/null 2>&1; }
+neg() { grep -m1 '^New, ' <<<"$1"; }	# "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384"
+out=$(api POST /api/macro '[{"model_name":"SSLProfile","data":{"name":"only13","accepted_versions":[{"type":"SSL_VERSION_TLS1_3"}]}},
+	{"model_name":"SSLProfile","data":{"name":"child-aes256","accepted_versions":[{"type":"SSL_VERSION_TLS1_2"}],
+	 "accepted_ciphers":"ECDHE-ECDSA-AES256-GCM-SHA384"}}]' 2>&1) && ok "SSLProfiles created" || not_ok "SSLProfiles created" "$out"
+out=$(api PATCH /api/virtualservice/S1-AZ1--Shared-L7-0 '{"ssl_profile_ref":"/api/sslprofile/?name=only13"}' 2>&1) ||
+	not_ok "parent: ssl_profile_ref only13" "$out"
+sleep 0.3
+out=$(hs -servername other.test -tls1_2)
+grep -q 'alert protocol version' <<<"$out" && ! grep -q 'BEGIN CERTIFICATE' <<<"$out" &&
+	ok "parent on a TLS 1.3-only profile: s_client -tls1_2 refused (protocol version alert)" ||
+	not_ok "parent on a TLS 1.3-only profile: -tls1_2 refused" "$(head -n 20 <<<"$out")"
+n=$(neg "$(hs -servername other.test -tls1_3)")
+grep -q 'TLSv1.3' <<<"$n" && ok "  ... -tls1_3 accepted ($n)" || not_ok "  ... -tls1_3 accepted" "$n"
+out=$(api PATCH "/api/virtualservice/S1-AZ1--default-hackazon.avi.iberia.local" '{"ssl_profile_ref":"child-aes256"}' 2>&1) ||
+	not_ok "child: ssl_profile_ref child-aes256" "$out"
+sleep 0.3
+n=$(neg "$(hs -servername "$HOST")")
+[ "$n" = "New, TLSv1.2, Cipher is ECDHE-ECDSA-AES256-GCM-SHA384" ] &&
+	ok "SNI child on its own profile: TLS 1.2 with the profile's one cipher, under a TLS 1.3-only parent" ||
+	not_ok "SNI child on its own profile: TLS 1.2, ECDHE-ECDSA-AES256-GCM-SHA384" "$n"
+out=$(hs -servername "$HOST" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)
+if grep -q 'alert handshake failure' <<<"$out" && ! grep -q 'BEGIN CERTIFICATE' <<<"$out"; then
+	ok "  ... a cipher outside its list refused (handshake failure)"
+else
+	not_ok "  ... a cipher outside its list refused (handshake failure)" "$(head -n 20 <<<"$out")"
+fi
+out=$(api PATCH /api/sslprofile/child-aes256 '{"accepted_ciphers":"ECDHE-ECDSA-CHACHA20-POLY1305"}' 2>&1) ||
+	not_ok "profile update accepted" "$out"
+sleep 0.3
+n=$(neg "$(hs -servername "$HOST")")
+[ "$n" = "New, TLSv1.2, Cipher is ECDHE-ECDSA-CHACHA20-POLY1305" ] &&
+	ok "profile changed: new connections negotiate the new cipher ($n)" || not_ok "profile changed: the new cipher" "$n"
+b=$(c_curl -k -o /dev/null -w '%{http_code}' "https://$HOST/profiled" 2>&1)
+[ "$b" = 200 ] && ok "  ... and carry HTTP (200)" || not_ok "  ... and carry HTTP (200)" "$b"
+out=$(api POST /api/sslprofile '{"name":"old","accepted_versions":[{"type":"SSL_VERSION_TLS1_1"}]}' 2>&1)
+grep -q '"path": *"accepted_versions\[0\].type"' <<<"$out" && grep -q '"unsupported"' <<<"$out" &&
+	ok "SSL_VERSION_TLS1_1: 422 at accepted_versions[0].type" || not_ok "SSL_VERSION_TLS1_1: 422 at its path" "$out"
+out=$(api POST /api/sslprofile '{"name":"typo","accepted_ciphers":"ECDHE-ECDSA-AES256-GCM-SHA348"}' 2>&1)
+grep -q '"path": *"accepted_ciphers"' <<<"$out" && ok "a cipher OpenSSL does not know: 422 at accepted_ciphers" ||
+	not_ok "a cipher OpenSSL does not know: 422 at accepted_ciphers" "$out"
+out=$(api DELETE /api/sslprofile/child-aes256 2>&1)
+grep -q '"in_use"' <<<"$out" && ok "a profile in use is not deleted (409 in_use)" || not_ok "a profile in use: 409 in_use" "$out"
+api PATCH "/api/virtualservice/S1-AZ1--default-hackazon.avi.iberia.local" '{"ssl_profile_ref":null}' >/dev/null 2>&1
+api PATCH /api/virtualservice/S1-AZ1--Shared-L7-0 '{"ssl_profile_ref":null}' >/dev/null 2>&1
+sleep 0.3
+n=$(neg "$(hs -servername other.test -tls1_2)")
+grep -q 'TLSv1.2, Cipher is ECDHE-RSA-AES128-GCM-SHA256' <<<"$n" && ok "back on System-Standard: TLS 1.2 again, the default's first cipher ($n)" ||
+	not_ok "back on System-Standard: TLS 1.2 again" "$n"
+out=$(api DELETE /api/sslprofile/child-aes256 2>&1) && ok "unreferenced, the profile is deleted" ||
+	not_ok "unreferenced, the profile is deleted" "$out"
 it_done

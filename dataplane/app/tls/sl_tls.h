@@ -32,6 +32,13 @@ struct sl_tls_vs {
 	uint32_t hs_timeout_ms;          /* a handshake must finish within */
 	time_t not_after;                /* earliest expiry of its certificates */
 	uint8_t n_certs;
+	/* its SSLProfile as built (copies; NULL: the default), which an SNI
+	 * child applies on the connection when it differs from the
+	 * listener's: OpenSSL reads versions and ciphers from the context the
+	 * SSL was made from, not from the one SSL_set_SSL_CTX installs */
+	int min_version, max_version;
+	bool prefer_client;
+	char *ciphers, *ciphersuites;
 	uint32_t n_workers;
 	struct ssl_ctx_st *ctx[];        /* by worker */
 };
@@ -56,6 +63,13 @@ struct sl_tls_conf {
 #define SL_TLS_DEFAULT_CIPHERS \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
 	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* Main lcore, at config time: conf's versions, ciphers and suites set on
+ * a context of worker 0's library, as the build will; 0, or -EINVAL with
+ * err and *field the SSLProfile field at fault ("accepted_versions",
+ * "accepted_ciphers", "ciphersuites"). A cipher list or suite list that
+ * leaves nothing usable for a version the profile accepts is refused. */
+int sl_tls_profile_check(const struct sl_tls_conf *conf, const char **field, char *err, size_t errlen);
 
 /* Main lcore. 0, or -errno with err naming the cause and *which the index
  * of the certificate at fault (-1: the profile). */

@@ -222,35 +222,124 @@ out:
 	return rc;
 }
 
+/* The SSLProfile part of a context: versions, ciphers, suites, order. */
+static int set_profile(SSL_CTX *ctx, const struct sl_tls_conf *conf, const char **field, char *err, size_t errlen)
+{
+	*field = "accepted_versions";
+	if (SSL_CTX_set_min_proto_version(ctx, conf->min_version ? conf->min_version : TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, conf->max_version ? conf->max_version : TLS1_3_VERSION) != 1)
+		return sl_tls_errstr(err, errlen, "accepted_versions");
+	*field = "accepted_ciphers";
+	if (SSL_CTX_set_cipher_list(ctx, conf->ciphers ? conf->ciphers : SL_TLS_DEFAULT_CIPHERS) != 1)
+		return sl_tls_errstr(err, errlen, "cipher list: no cipher OpenSSL knows");
+	*field = "ciphersuites";
+	if (conf->ciphersuites && SSL_CTX_set_ciphersuites(ctx, conf->ciphersuites) != 1)
+		return sl_tls_errstr(err, errlen, "ciphersuites: no TLS 1.3 suite OpenSSL knows");
+	*field = NULL;
+	/* no renegotiation (client-initiated renegotiation is a DoS lever),
+	 * no compression (CRIME), the server's order unless the profile says */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+				 (conf->prefer_client ? 0 : SSL_OP_CIPHER_SERVER_PREFERENCE));
+	return 0;
+}
+
+/* A list OpenSSL accepts may still hold names it skipped (a typo, or a
+ * cipher this build lacks, such as 3DES or RC4 in Debian's): each element
+ * that adds ciphers must match one on its own. */
+static int check_elements(SSL_CTX *ctx, const char *list, int (*set)(SSL_CTX *, const char *), char *err,
+			  size_t errlen)
+{
+	char el[128];
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ": ,;");
+
+		if (n && n < sizeof(el) && !strchr("!-+@", p[0])) {
+			memcpy(el, p, n);
+			el[n] = 0;
+			if (set(ctx, el) != 1) {
+				ERR_clear_error();
+				snprintf(err, errlen, "\"%s\" matches no %s this OpenSSL has", el,
+					 set == SSL_CTX_set_ciphersuites ? "TLS 1.3 suite" : "cipher");
+				return -EINVAL;
+			}
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+int sl_tls_profile_check(const struct sl_tls_conf *conf, const char **field, char *err, size_t errlen)
+{
+	struct sl_tls_wk *wk = sl_tls_wk_get(0);
+	SSL_CTX *ctx = wk ? SSL_CTX_new_ex(wk->lib, NULL, TLS_server_method()) : NULL;
+	STACK_OF(SSL_CIPHER) *sk = NULL;
+	SSL *s = NULL;
+	int rc = -EINVAL, n12 = 0, n13 = 0;
+	int lo = conf->min_version ? conf->min_version : TLS1_2_VERSION;
+	int hi = conf->max_version ? conf->max_version : TLS1_3_VERSION;
+
+	*field = NULL;
+	if (!ctx) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (conf->ciphers && check_elements(ctx, conf->ciphers, SSL_CTX_set_cipher_list, err, errlen)) {
+		*field = "accepted_ciphers";
+		goto out;
+	}
+	if (conf->ciphersuites &&
+	    check_elements(ctx, conf->ciphersuites, SSL_CTX_set_ciphersuites, err, errlen)) {
+		*field = "ciphersuites";
+		goto out;
+	}
+	if (set_profile(ctx, conf, field, err, errlen))
+		goto out;
+	/* what a handshake could pick: the lists after the version range and
+	 * the security level have had their say */
+	s = SSL_new(ctx);
+	sk = s ? SSL_get1_supported_ciphers(s) : NULL;
+	for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+		if (!strcmp(SSL_CIPHER_get_version(sk_SSL_CIPHER_value(sk, i)), "TLSv1.3"))
+			n13++;
+		else
+			n12++;
+	}
+	ERR_clear_error();
+	if (lo <= TLS1_2_VERSION && !n12) {
+		*field = "accepted_ciphers";
+		snprintf(err, errlen, "no TLS 1.2 cipher of \"%.200s\" is usable", conf->ciphers ? conf->ciphers : "");
+	} else if (hi >= TLS1_3_VERSION && !n13) {
+		*field = "ciphersuites";
+		snprintf(err, errlen, "no TLS 1.3 suite of \"%.200s\" is usable",
+			 conf->ciphersuites ? conf->ciphersuites : "");
+	} else {
+		rc = 0;
+	}
+out:
+	sk_SSL_CIPHER_free(sk);
+	SSL_free(s);
+	SSL_CTX_free(ctx);
+	return rc;
+}
+
 static SSL_CTX *ctx_new(const struct sl_tls_conf *conf, struct sl_tls_wk *wk, int *which, time_t *not_after,
 			char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new_ex(wk->lib, NULL, TLS_server_method());
 	static const unsigned char sid[] = "sluice";
 	bool have_rsa = false, have_ec = false;
+	const char *field;
 
 	*which = -1;
 	if (!ctx) {
 		sl_tls_errstr(err, errlen, "SSL_CTX_new_ex");
 		return NULL;
 	}
-	if (SSL_CTX_set_min_proto_version(ctx, conf->min_version ? conf->min_version : TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_max_proto_version(ctx, conf->max_version ? conf->max_version : TLS1_3_VERSION) != 1) {
-		sl_tls_errstr(err, errlen, "accepted_versions");
+	if (set_profile(ctx, conf, &field, err, errlen))
 		goto fail;
-	}
-	if (SSL_CTX_set_cipher_list(ctx, conf->ciphers ? conf->ciphers : SL_TLS_DEFAULT_CIPHERS) != 1) {
-		sl_tls_errstr(err, errlen, "cipher list: no cipher OpenSSL knows");
-		goto fail;
-	}
-	if (conf->ciphersuites && SSL_CTX_set_ciphersuites(ctx, conf->ciphersuites) != 1) {
-		sl_tls_errstr(err, errlen, "ciphersuites: no TLS 1.3 suite OpenSSL knows");
-		goto fail;
-	}
-	/* no renegotiation (client-initiated renegotiation is a DoS lever),
-	 * no compression (CRIME), the server's order unless the profile says */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-				 (conf->prefer_client ? 0 : SSL_OP_CIPHER_SERVER_PREFERENCE));
 	/* buffers given back while a connection is idle (16 KiB per idle TLS
 	 * connection otherwise); read-ahead: whole records per BIO read */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -301,6 +390,15 @@ int sl_tls_vs_build(const struct sl_tls_conf *conf, unsigned n_workers, struct s
 	t->n_workers = n_workers;
 	t->n_certs = (uint8_t)conf->n_certs;
 	t->hs_timeout_ms = conf->hs_timeout_ms ? conf->hs_timeout_ms : 10000;
+	t->min_version = conf->min_version ? conf->min_version : TLS1_2_VERSION;
+	t->max_version = conf->max_version ? conf->max_version : TLS1_3_VERSION;
+	t->prefer_client = conf->prefer_client;
+	t->ciphers = conf->ciphers ? strdup(conf->ciphers) : NULL;
+	t->ciphersuites = conf->ciphersuites ? strdup(conf->ciphersuites) : NULL;
+	if ((conf->ciphers && !t->ciphers) || (conf->ciphersuites && !t->ciphersuites)) {
+		sl_tls_vs_put(t);
+		return -ENOMEM;
+	}
 	for (unsigned w = 0; w < n_workers; w++) {
 		struct sl_tls_wk *wk = sl_tls_wk_get(w);
 
@@ -333,5 +431,7 @@ void sl_tls_vs_put(const struct sl_tls_vs *ct)
 		return;
 	for (unsigned w = 0; w < t->n_workers; w++)
 		SSL_CTX_free(t->ctx[w]);
+	free(t->ciphers);
+	free(t->ciphersuites);
 	free(t);
 }

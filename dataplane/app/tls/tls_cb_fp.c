@@ -39,6 +39,31 @@ int sl_tls_parse_sni(const unsigned char *p, size_t len, const char **name, size
 	return 0;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* An SNI child's own SSLProfile on s when it differs from the listener's:
+ * s keeps the versions, ciphers and options of the context it was made
+ * from, and the callback runs before either is negotiated. */
+static int child_profile(SSL *s, const struct sl_tls_vs *l, const struct sl_tls_vs *c)
+{
+	if (l && l->min_version == c->min_version && l->max_version == c->max_version &&
+	    l->prefer_client == c->prefer_client && same_str(l->ciphers, c->ciphers) &&
+	    same_str(l->ciphersuites, c->ciphersuites))
+		return 0;
+	if (SSL_set_min_proto_version(s, c->min_version) != 1 || SSL_set_max_proto_version(s, c->max_version) != 1 ||
+	    SSL_set_cipher_list(s, c->ciphers ? c->ciphers : SL_TLS_DEFAULT_CIPHERS) != 1 ||
+	    SSL_set_ciphersuites(s, c->ciphersuites ? c->ciphersuites : OSSL_default_ciphersuites()) != 1)
+		return -1;
+	if (c->prefer_client)
+		SSL_clear_options(s, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	else
+		SSL_set_options(s, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	return 0;
+}
+
 int sl_tls_client_hello_cb(SSL *s, int *al, void *arg)
 {
 	struct sl_tls_sess *ss = SSL_get_app_data(s);
@@ -63,10 +88,11 @@ int sl_tls_client_hello_cb(SSL *s, int *al, void *arg)
 	}
 	child = ss->vs->vs_type == SL_VS_VH_PARENT ? sl_gen_vh_match(ss->gen, ss->vs, name, n) : NULL;
 	if (child && child->enabled && child->tls && ss->worker < child->tls->n_workers) {
-		/* before the certificate is chosen: the child's certificate and key.
-		 * Versions, ciphers and the ticket callback stay the listener's
-		 * (OpenSSL reads them from the context the SSL was made from) */
-		if (!SSL_set_SSL_CTX(s, child->tls->ctx[ss->worker])) {
+		/* before the certificate is chosen: the child's certificate and key;
+		 * versions and ciphers are the listener's (OpenSSL reads them from
+		 * the context the SSL was made from) unless the child's profile
+		 * differs, then they are set on s; the ticket callback stays */
+		if (!SSL_set_SSL_CTX(s, child->tls->ctx[ss->worker]) || child_profile(s, ss->vs->tls, child->tls)) {
 			*al = SSL_AD_INTERNAL_ERROR;
 			ss->fail = TLS_FAIL_OTHER;
 			return SSL_CLIENT_HELLO_ERROR;

@@ -679,3 +679,86 @@ Test(tls, changing_a_child_leaves_established_connections_alone)
 	get(a, "parent.test", "/again", "HTTP/1.1 200");
 	tc_free(a);
 }
+
+static const struct sl_tls_vs *tls_of(const char *name)
+{
+	const struct sl_gen *g = H.gen;
+
+	return g->vs[g->vs_by_slot[vs_slot(name)]].tls;
+}
+
+static const char *cipher(struct tcli *t)
+{
+	return SSL_CIPHER_get_name(SSL_get_current_cipher(t->ssl));
+}
+
+/* One handshake with SNI sni, at most version maxv (0: any), the client's
+ * TLS 1.2 list ciphers (NULL: OpenSSL's); whether it completed. */
+static bool try_hs(const char *sni, int maxv, const char *ciphers, int *version, char *cname, size_t cl)
+{
+	struct tcli *t = tc_new(maxv, sni, NULL, ciphers);
+	bool ok = handshake(t);
+
+	*version = ok ? SSL_version(t->ssl) : 0;
+	snprintf(cname, cl, "%s", ok ? cipher(t) : "");
+	tc_free(t);
+	return ok;
+}
+
+Test(tls, ssl_profiles_on_the_parent_and_on_an_sni_child)
+{
+	int v;
+	char c[64];
+
+	up();
+	/* defaults (System-Standard): 1.2 and 1.3, the server's order */
+	cr_assert(try_hs("parent.test", TLS1_2_VERSION, NULL, &v, c, sizeof(c)));
+	cr_assert_str_eq(c, "ECDHE-ECDSA-AES128-GCM-SHA256", "the server's first choice");
+	cr_assert_eq(h_api(&H, "POST", "/api/macro",
+			   "[{'model_name':'SSLProfile','data':{'name':'only13','accepted_versions':[{'type':'SSL_VERSION_TLS1_3'}],"
+			   "'ciphersuites':'TLS_CHACHA20_POLY1305_SHA256'}},"
+			   "{'model_name':'SSLProfile','data':{'name':'c12','accepted_versions':[{'type':'SSL_VERSION_TLS1_2'}],"
+			   "'accepted_ciphers':'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305'}}]"),
+		     200);
+	cr_assert_eq(h_api(&H, "PATCH", "/api/virtualservice/shop", "{'ssl_profile_ref':'/api/sslprofile?name=only13'}"), 200);
+	cr_assert(!try_hs("parent.test", TLS1_2_VERSION, NULL, &v, c, sizeof(c)), "TLS 1.2 refused by the parent's profile");
+	cr_assert(try_hs("parent.test", 0, NULL, &v, c, sizeof(c)));
+	cr_assert_eq(v, TLS1_3_VERSION);
+	cr_assert_str_eq(c, "TLS_CHACHA20_POLY1305_SHA256", "the profile's only TLS 1.3 suite");
+	/* a child with a profile of its own: its versions and ciphers, set on the connection the SNI gives it */
+	cr_assert(try_hs("child.test", 0, NULL, &v, c, sizeof(c)));
+	cr_assert_eq(v, TLS1_3_VERSION, "a child on System-Standard gets the listener's profile");
+	cr_assert_eq(h_api(&H, "PATCH", "/api/virtualservice/child", "{'ssl_profile_ref':'c12'}"), 200);
+	cr_assert(try_hs("child.test", 0, NULL, &v, c, sizeof(c)));
+	cr_assert_eq(v, TLS1_2_VERSION, "the child's profile caps at TLS 1.2");
+	cr_assert_str_eq(c, "ECDHE-ECDSA-AES256-GCM-SHA384");
+	cr_assert(!try_hs("child.test", TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", &v, c, sizeof(c)),
+		  "a cipher outside the child's list");
+	cr_assert(!try_hs("parent.test", TLS1_2_VERSION, NULL, &v, c, sizeof(c)), "the parent still refuses 1.2");
+	cr_assert(try_hs("nobody.test", 0, NULL, &v, c, sizeof(c)));
+	cr_assert_eq(v, TLS1_3_VERSION);
+	/* the profile changed: new connections get the new settings; the client's order now wins */
+	struct tcli *a = tc_new(0, "child.test", NULL, NULL);
+	cr_assert(handshake(a));
+	get(a, "child.test", "/", "HTTP/1.1 200");
+	const struct sl_tls_vs *shop_tls = tls_of("shop");
+	cr_assert_eq(h_api(&H, "PATCH", "/api/sslprofile/c12",
+			   "{'accepted_ciphers':'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305',"
+			   "'prefer_client_cipher_ordering':true}"),
+		     200);
+	cr_assert(try_hs("child.test", 0, "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256", &v, c, sizeof(c)));
+	cr_assert_str_eq(c, "ECDHE-ECDSA-CHACHA20-POLY1305", "the client's order");
+	cr_assert(try_hs("child.test", 0, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305", &v, c, sizeof(c)));
+	cr_assert_str_eq(c, "ECDHE-ECDSA-AES128-GCM-SHA256");
+	cr_assert_eq(tls_of("shop"), shop_tls, "the parent's contexts are shared, not rebuilt");
+	a->plain_len = 0;
+	a->plain[0] = 0;
+	get(a, "child.test", "/again", "HTTP/1.1 200");
+	cr_assert_str_eq(cipher(a), "ECDHE-ECDSA-AES256-GCM-SHA384", "an established connection keeps its cipher");
+	tc_free(a);
+	/* back to the defaults */
+	cr_assert_eq(h_api(&H, "PATCH", "/api/virtualservice/shop", "{'ssl_profile_ref':null}"), 200);
+	cr_assert(try_hs("parent.test", TLS1_2_VERSION, NULL, &v, c, sizeof(c)));
+	cr_assert_eq(h_api(&H, "DELETE", "/api/sslprofile/c12", NULL), 409, "still the child's");
+	cr_assert_eq(h_api(&H, "DELETE", "/api/sslprofile/only13", NULL), 204);
+}
