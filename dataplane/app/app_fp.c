@@ -1027,5 +1027,6 @@ void sl_app_tick(struct sl_app_worker *aw, uint64_t now)
 	sl_up_tick(aw, now);
 	sl_app_l4_tick(aw, now);
 	sl_app_http_tick(aw, now);
+	sl_app_h2_tick(aw, now);
 	sl_app_run_deferred(aw);
 }

@@ -105,6 +105,7 @@ void sl_app_http_fini(struct sl_app_worker *aw);
 void sl_app_http_tick(struct sl_app_worker *aw, uint64_t now);
 int sl_app_h2_init(struct sl_app_worker *aw);
 void sl_app_h2_fini(struct sl_app_worker *aw);
+void sl_app_h2_tick(struct sl_app_worker *aw, uint64_t now);
 int sl_app_tls_init(struct sl_app_worker *aw);
 void sl_app_tls_fini(struct sl_app_worker *aw);
 /* A connection accepted on a service port with enable_ssl: the TLS

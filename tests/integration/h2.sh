@@ -42,8 +42,8 @@ EOC
 in_srv nginx -c "$TMP/nginx.conf" >"$TMP/ngx/out.log" 2>&1 &
 PIDS+=($!)
 # an upload sink on .5:8089: the request body decoded (chunked or length) and hashed
-in_srv $PY - >"$TMP/sink.log" 2>&1 <<'EOP' &
-import hashlib, socket, threading
+in_srv $PY - "$TMP" >"$TMP/sink.log" 2>&1 <<'EOP' &
+import hashlib, os, socket, sys, threading, time
 def one(c):
     try:
         while True:
@@ -72,6 +72,11 @@ def one(c):
                 while len(buf) < want: buf += more()
                 sha.update(buf[:want]); n = want; mode = "length"
             xh = sum(1 for l in hl.split("\r\n") if l.startswith("x-h2:"))
+            if hl.split(" ", 2)[1].startswith("/up-hold"):
+                # answered once the test says so: a stream in flight for as long as it needs
+                open(sys.argv[1] + "/held", "w").close()
+                while not os.path.exists(sys.argv[1] + "/release"):
+                    time.sleep(0.05)
             body = ("got %d %s %s xh=%d\n" % (n, sha.hexdigest(), mode, xh)).encode()
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     except EOFError:
@@ -264,5 +269,19 @@ v=$(api GET /api/stats | jq -r '.http2 | "\(.conns) \(.conns_tls) \(.streams) \(
 read -r a b c d <<<"$v"
 [ "${a:-0}" -gt 0 ] && [ "${b:-0}" -gt 0 ] && [ "${c:-0}" -ge 4000 ] && [ "${d:-0}" -ge 5 ] &&
 	ok "/api/stats http2: conns $a (TLS $b), streams $c, flood GOAWAYs $d" || not_ok "/api/stats http2" "$v"
+
+# ---- the VS leaves the configuration: GOAWAY (NO_ERROR, the last stream
+# taken), the stream in flight finishes, then the connection ends
+in_cli $H2PY "$IT_DIR/h2_cases.py" "$VIP" drain "$TMP" >"$TMP/drain.out" 2>&1 &
+dp=$!
+for _ in $(seq 200); do [ -f "$TMP/held" ] && break; sleep 0.1; done
+api DELETE /api/virtualservice/h2vs >/dev/null 2>&1
+for _ in $(seq 200); do [ -f "$TMP/goaway" ] && break; sleep 0.1; done
+touch "$TMP/release"
+wait $dp
+r=$(cat "$TMP/drain.out")
+case $r in ok\ *) ok "VS removed: ${r#ok }" ;; *) not_ok "VS removed with a stream in flight" "$r" ;; esac
+v=$(tel drained /sluice/h2)
+[ "${v:-0}" -ge 1 ] && ok "counter h2 drained = $v" || not_ok "counter h2 drained counts" "$v"
 
 it_done

@@ -308,11 +308,32 @@ def case_zero_window(vip):
     return "FAIL zero-window client: %d DATA bytes sent, other client :status %r" % (got, c2.status(1))
 
 
+def drain(vip, tmp):
+    """A stream held at the server while the VS is removed (h2.sh drives it)."""
+    import os
+    c = Conn(vip)
+    c.send(c.headers(1, path="/up-hold"))
+    c.read(quiet=30, until=lambda f: isinstance(f, GoAwayFrame))
+    g = [f for f in c.frames if isinstance(f, GoAwayFrame)]
+    open(os.path.join(tmp, "goaway"), "w").close()
+    if not g:
+        return "FAIL no GOAWAY after the VS was removed (closed %s)" % c.closed
+    c.read(quiet=30, until=lambda f: isinstance(f, DataFrame) and "END_STREAM" in f.flags)
+    c.read(quiet=10)
+    st = c.status(1)
+    if g[0].error_code == 0 and g[0].last_stream_id == 1 and st == "200" and c.closed:
+        return "ok GOAWAY NO_ERROR last stream 1, the in-flight stream finished with 200, then the connection closed"
+    return "FAIL GOAWAY code %d last %d, stream :status %r, closed %s" % (
+        g[0].error_code, g[0].last_stream_id, st, c.closed)
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":
     if sys.argv[2] == "list":
         print(" ".join(CASES))
+    elif sys.argv[2] == "drain":
+        print(drain(sys.argv[1], sys.argv[3]))
     else:
         try:
             print(CASES[sys.argv[2]](sys.argv[1]))

@@ -93,7 +93,7 @@ void sl_h2_stats_visit(void (*fn)(void *arg, const char *name, uint64_t v), void
 	static const char *const names[] = {
 		"conns", "conns_tls", "streams", "streams_refused", "stream_errors", "client_resets", "goaway_sent",
 		"bad_preface", "protocol_errors", "flood_ctrl", "flood_reset", "flood_continuation",
-		"header_list_too_large", "no_memory", "idle_closed", "stalled", "mem_bytes",
+		"header_list_too_large", "no_memory", "idle_closed", "stalled", "drained", "mem_bytes",
 	};
 	struct sl_h2_stats st;
 	const uint64_t *v = (const uint64_t *)&st;

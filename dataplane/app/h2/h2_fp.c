@@ -734,6 +734,7 @@ static void sess_end(struct sl_app_conn *c, bool rst)
 			strm_put(st);
 	}
 	nghttp2_session_del(s->ng);
+	s->ng = NULL;
 	sl_app_q_release(w->aw, &s->pend);
 	s->next_free = w->free_sess;
 	w->free_sess = s;
@@ -985,6 +986,44 @@ const struct sl_app_ops sl_app_h2c_ops = {
 	.name = "h2c?", .accept = sniff_accept, .data = sniff_data, .eof = sniff_eof, .timer = sniff_timer,
 	.error = sniff_error,
 };
+
+/* ---- the VS left the configuration: GOAWAY with the last stream taken,
+ * in-flight streams finish, then the session ends (RFC 9113 6.8) */
+static bool vs_gone(const struct sl_gen *cur, const struct sl_gen_vs *vs)
+{
+	uint32_t idx;
+
+	if (!cur || vs->slot >= SL_MAX_VS)
+		return false;
+	idx = cur->vs_by_slot[vs->slot];
+	return idx == SL_GEN_NONE || !cur->vs[idx].enabled || cur->vs[idx].app_type != SL_APP_HTTP;
+}
+
+void sl_app_h2_tick(struct sl_app_worker *aw, uint64_t now)
+{
+	struct sl_app_h2_worker *w = aw->h2;
+	const struct sl_gen *cur = sl_app_current_gen(aw);
+
+	if (!w || now < w->next_scan_us || cur == w->scanned_gen)
+		return;
+	w->next_scan_us = now + 100000;
+	w->scanned_gen = cur;
+	for (uint32_t i = 0; i < w->n_sess; i++) {
+		struct h2_sess *s = &w->sess[i];
+
+		if (!s->ng || s->closing || !vs_gone(cur, s->vs))
+			continue;
+		s->closing = true;
+		if (!s->goaway) {
+			s->goaway = true;
+			w->st.goaway_sent++;
+			w->st.drained++;
+			nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s->ng),
+					      NGHTTP2_NO_ERROR, NULL, 0);
+		}
+		sl_app_defer(s->c);
+	}
+}
 
 /* ---- set-up (h2.c) */
 void sl_h2_set_callbacks(nghttp2_session_callbacks *cbs)

@@ -80,6 +80,8 @@ struct sl_app_h2_worker {
 	struct h2_sess *sess, *free_sess;
 	struct h2_stream *strm, *free_strm;
 	uint32_t n_sess, n_strm;
+	uint64_t next_scan_us;
+	const struct sl_gen *scanned_gen;   /* the generation the last VS-removal scan saw */
 	/* nghttp2's memory: size classes carved from one arena */
 	uint8_t *arena;
 	size_t arena_size, arena_used;

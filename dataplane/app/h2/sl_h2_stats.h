@@ -18,7 +18,8 @@ struct sl_h2_stats {
 	uint64_t header_list_too_large;/* decoded header lists over the limit (HPACK bombs): RST_STREAM */
 	uint64_t no_memory;            /* a session reached its memory bound: GOAWAY */
 	uint64_t idle_closed;
-	uint64_t stalled;              /* streams open and no frame either way for 75 s: reset */
+	uint64_t stalled;
+	uint64_t drained;              /* sessions told GOAWAY because their VS left the configuration */              /* streams open and no frame either way for 75 s: reset */
 	uint64_t mem_bytes;            /* nghttp2 memory in use (gauge) */
 };
 
