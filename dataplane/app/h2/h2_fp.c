@@ -583,7 +583,11 @@ static const struct sl_app_vops stream_vops = {
 /* ---- driving the session */
 static int out_write(struct sl_app_conn *c, struct h2_sess *s, const uint8_t *d, size_t len)
 {
-	int n = sl_app_write(c, d, (uint32_t)len);
+	int n;
+
+	if (s->pend.bytes)   /* behind what TCP already refused: in order */
+		return sl_app_q_copy_in(s->w->aw, &s->pend, d, (uint32_t)len) ? -ENOBUFS : 0;
+	n = sl_app_write(c, d, (uint32_t)len);
 
 	if (n == -EAGAIN)
 		n = 0;
@@ -611,6 +615,12 @@ static int send_frames(struct sl_app_conn *c, struct h2_sess *s)
 	/* no look at the send space first: a write TCP refuses is what arms
 	 * the writable callback, and what it refused waits in pend (one
 	 * chunk of mem_send at most) */
+	/* small frames (HEADERS, WINDOW_UPDATE, short DATA of many streams)
+	 * are gathered into one write, so they leave in one segment rather
+	 * than a segment each */
+	struct sl_app_h2_worker *w = s->w;
+	size_t held = 0;
+
 	while (!s->pend.bytes) {
 		const uint8_t *d;
 		ssize_t n = nghttp2_session_mem_send(s->ng, &d);
@@ -620,9 +630,17 @@ static int send_frames(struct sl_app_conn *c, struct h2_sess *s)
 		if (!n)
 			break;
 		s->last_us = sl_app_now(c);
-		if (out_write(c, s, d, (size_t)n))
+		if (held + (size_t)n <= sizeof(w->ob)) {
+			memcpy(w->ob + held, d, (size_t)n);
+			held += (size_t)n;
+			continue;
+		}
+		if ((held && out_write(c, s, w->ob, held)) || out_write(c, s, d, (size_t)n))
 			return -ENOBUFS;
+		held = 0;
 	}
+	if (held && out_write(c, s, w->ob, held))
+		return -ENOBUFS;
 	return 0;
 }
 

@@ -91,6 +91,7 @@ struct sl_app_h2_worker {
 	nghttp2_nv nv[SL_H1_DEF_HEADERS + 1];
 	uint8_t names[SL_H1_DEF_HEADER_BYTES];     /* lower-cased response field names */
 	uint8_t scratch[65536 + 2];
+	uint8_t ob[32768];                         /* frames gathered into one write (send_frames) */
 };
 
 /* h2_mem.c */
