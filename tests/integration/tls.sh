@@ -274,4 +274,47 @@ grep -q 'TLSv1.2, Cipher is ECDHE-RSA-AES128-GCM-SHA256' <<<"$n" && ok "back on 
 	not_ok "back on System-Standard: TLS 1.2 again" "$n"
 out=$(api DELETE /api/sslprofile/child-aes256 2>&1) && ok "unreferenced, the profile is deleted" ||
 	not_ok "unreferenced, the profile is deleted" "$out"
+
+# ---- a handshake flood: 1000 connections that send a ClientHello's first
+# bytes and stall; legitimate handshakes go on, the handshake timeout (10 s)
+# cuts every stalled one, and the TLS contexts they held are given back
+tlsrt() { api GET "/api/virtualservice/S1-AZ1--Shared-L7-0/runtime" | jq -r ".counters.tls.$1"; }
+t0=$(tlsrt failed_timeout)
+in_cli $PY - "$VIP" "$TMP/flood" <<'EOP' &
+import os, socket, sys, time
+vip, flag = sys.argv[1], sys.argv[2]
+socks = []
+for _ in range(1000):
+    s = socket.socket(); s.settimeout(10)
+    s.connect((vip, 443))
+    s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")   # a record and a hello that never end
+    socks.append(s)
+open(flag + ".held", "w").close()
+cut = 0
+deadline = time.time() + 60
+for s in socks:
+    s.settimeout(max(0.1, deadline - time.time()))
+    try:
+        cut += s.recv(1) == b""
+    except ConnectionResetError:
+        cut += 1
+    except socket.timeout:
+        pass
+open(flag + ".done", "w").write("%d" % cut)
+EOP
+fp=$!
+for _ in $(seq 600); do [ -f "$TMP/flood.held" ] && break; sleep 0.1; done
+held=$(tlsrt connections)
+b=$(c_curl -k -o /dev/null -w '%{http_code}' "https://$HOST/during-flood" 2>&1)
+[ -f "$TMP/flood.held" ] && [ "$b" = 200 ] && [ "${held:-0}" -ge 1000 ] &&
+	ok "1000 stalled handshakes held ($held TLS connections): a legitimate client still served (200)" ||
+	not_ok "a legitimate client during a handshake flood" "held file $(ls "$TMP"/flood.* 2>&1) connections $held curl $b"
+wait $fp
+cut=$(cat "$TMP/flood.done" 2>/dev/null)
+t1=$(tlsrt failed_timeout)
+left=$(tlsrt connections)
+[ "${cut:-0}" -eq 1000 ] && [ $((t1 - t0)) -ge 1000 ] && [ "${left:-1}" -le 1 ] &&
+	ok "the handshake timeout cut all 1000 ($((t1 - t0)) counted as failed_timeout), TLS connections back to $left" ||
+	not_ok "the handshake timeout cuts stalled handshakes" "cut $cut, failed_timeout +$((t1 - t0)), connections left $left"
+
 it_done
