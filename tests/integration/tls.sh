@@ -317,4 +317,37 @@ left=$(tlsrt connections)
 	ok "the handshake timeout cut all 1000 ($((t1 - t0)) counted as failed_timeout), TLS connections back to $left" ||
 	not_ok "the handshake timeout cuts stalled handshakes" "cut $cut, failed_timeout +$((t1 - t0)), connections left $left"
 
+
+# ---- memory per idle TLS connection: 2000 clients, one request each on a
+# keep-alive connection, held idle; the engine's RSS (OpenSSL allocates
+# from the heap; the engine's own pools are sized at start) over the count
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$(cat "$SL_RUN_DIR/sluice.pid")/status"; }
+r0=$(rss)
+in_cli $PY - "$VIP" "$HOST" "$TMP/idle" <<'EOP' &
+import os, socket, ssl, sys, time
+vip, host, flag = sys.argv[1:4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+held = []
+for i in range(2000):
+    s = ctx.wrap_socket(socket.create_connection((vip, 443), timeout=10), server_hostname=host)
+    s.sendall(b"GET /idle HTTP/1.1\r\nHost: " + host.encode() + b"\r\n\r\n")
+    b = b""
+    while b"\r\n\r\n" not in b:
+        b += s.recv(4096)
+    held.append(s)
+open(flag + ".held", "w").write("%d" % len(held))
+while not os.path.exists(flag + ".go"):
+    time.sleep(0.1)
+EOP
+ip=$!
+for _ in $(seq 1200); do [ -f "$TMP/idle.held" ] && break; sleep 0.1; done
+r1=$(rss)
+n=$(cat "$TMP/idle.held" 2>/dev/null)
+touch "$TMP/idle.go"
+wait $ip
+per=$(( (r1 - r0) * 1024 / ${n:-1} ))
+[ "${n:-0}" -eq 2000 ] && [ "$per" -le 16384 ] &&
+	ok "memory per idle TLS connection: $per B (RSS +$((r1 - r0)) KiB for $n held; target <= 16 KiB)" ||
+	not_ok "memory per idle TLS connection <= 16 KiB" "held ${n:-0}, RSS $r0 -> $r1 KiB, $per B each"
+
 it_done
