@@ -145,6 +145,15 @@ static const struct { const char *key; size_t off; bool u32; uint32_t def; } gh_
 	{ "connection_multiplexing_enabled", GH_BOOL(multiplex), true },
 	{ "http_to_https", GH_BOOL(http_to_https), false },
 };
+/* http_profile.http2_profile */
+static const struct { const char *key; size_t off; bool u32; uint32_t def; } gh2_fields[] = {
+	{ "max_http2_concurrent_streams_per_connection", GH_U32(h2_max_streams), 128 },
+	{ "max_http2_control_frames_per_connection", GH_U32(h2_ctrl_per_s), 1000 },
+	{ "max_http2_empty_data_frames_per_connection", GH_U32(h2_empty_per_s), 1000 },
+	{ "http2_initial_window_size", GH_U32(h2_window_kb), 64 },
+	{ "max_http2_header_field_size", GH_U32(h2_field_max), 4096 },
+	{ "max_http2_requests_per_connection", GH_U32(h2_max_requests), 1000 },
+};
 
 static void fill_profile(struct sl_gen_http *h, json_t *hp)
 {
@@ -155,6 +164,12 @@ static void fill_profile(struct sl_gen_http *h, json_t *hp)
 			*(uint32_t *)(void *)f = json_is_integer(x) ? (uint32_t)json_integer_value(x) : gh_fields[i].def;
 		else
 			*(bool *)f = json_is_boolean(x) ? json_is_true(x) : gh_fields[i].def != 0;
+	}
+	json_t *h2 = json_object_get(hp, "http2_profile");
+	for (size_t i = 0; i < sizeof(gh2_fields) / sizeof(gh2_fields[0]); i++) {
+		json_t *x = json_object_get(h2, gh2_fields[i].key);
+		*(uint32_t *)(void *)((char *)h + gh2_fields[i].off) =
+			json_is_integer(x) ? (uint32_t)json_integer_value(x) : gh2_fields[i].def;
 	}
 	/* KB, the unit of Avi's HTTP profile sizes */
 	json_t *mr = json_object_get(hp, "max_request_size");

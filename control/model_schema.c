@@ -38,6 +38,15 @@ static const struct sl_fdef ipaddr_f[] = {
 };
 
 /* ---------------- application profile ---------------- */
+/* Avi's HTTP2ApplicationProfile: the limits of HTTP/2 sessions to clients (docs/http2.md) */
+static const struct sl_fdef http2_profile_f[] = {
+	F_INT("max_http2_concurrent_streams_per_connection", false, 1, 1000),
+	F_INT("max_http2_control_frames_per_connection", false, 0, 10000),
+	F_INT("max_http2_empty_data_frames_per_connection", false, 0, 10000),
+	F_INT("http2_initial_window_size", false, 64, 32768), F_INT("max_http2_header_field_size", false, 1, 262144),
+	F_INT("max_http2_requests_per_connection", false, 0, 10000000),
+	F_INT("max_http2_queued_frames_to_client_per_connection", false, 0, 10000), F_END
+};
 static const struct sl_fdef http_profile_f[] = {
 	F_BOOL("connection_multiplexing_enabled"), F_BOOL("xff_enabled"), F_BOOL("x_forwarded_proto_enabled"),
 	F_STR("xff_alternate_name", false, 128), F_INT("keepalive_timeout", false, 10, 1800000),
@@ -45,7 +54,8 @@ static const struct sl_fdef http_profile_f[] = {
 	F_INT("max_request_size", false, 0, 1 << 30), F_BOOL("http_to_https"), F_BOOL("websockets_enabled"),
 	F_BOOL("keepalive_header"), F_INT("max_rps_uri", false, 0, 1000000), F_BOOL("hsts_enabled"),
 	F_BOOL("enable_request_body_buffering"), F_INT("max_keepalive_requests", false, 0, 1000000),
-	F_BOOL("server_side_redirect_to_https"), F_BOOL("use_app_keepalive_timeout"), F_END
+	F_BOOL("server_side_redirect_to_https"), F_BOOL("use_app_keepalive_timeout"),
+	F_OBJ("http2_profile", false, http2_profile_f), F_END
 };
 static const struct sl_fdef dns_zone_f[] = {
 	F_STR("domain_name", true, 253), F_STR("name_server", false, 253), F_STR("admin_email", false, 253),

@@ -83,6 +83,13 @@ struct sl_gen_http {
 	uint32_t client_body_timeout_ms;    /* between two reads of a request body; 0 = none (30 s) */
 	uint64_t max_request_size;          /* request body bytes; 0 = no limit (413 beyond) */
 	uint32_t max_keepalive_requests;    /* per client connection; 0 = no limit */
+	/* HTTP/2 (http_profile.http2_profile, docs/http2.md) */
+	uint32_t h2_max_streams;            /* SETTINGS_MAX_CONCURRENT_STREAMS (128) */
+	uint32_t h2_ctrl_per_s;             /* control frames a second before GOAWAY (1000) */
+	uint32_t h2_empty_per_s;            /* empty DATA frames a second before GOAWAY (1000) */
+	uint32_t h2_window_kb;              /* SETTINGS_INITIAL_WINDOW_SIZE in KB (64) */
+	uint32_t h2_field_max;              /* one decoded field, name + value (4096) */
+	uint32_t h2_max_requests;           /* streams per connection, then GOAWAY NO_ERROR; 0 = no limit (1000) */
 	bool xff, xfp, websockets, multiplex, http_to_https;
 	uint8_t xff_name_len;
 	char xff_name[64];                  /* the client-address header (X-Forwarded-For) */

@@ -327,6 +327,32 @@ def drain(vip, tmp):
         g[0].error_code, g[0].last_stream_id, st, c.closed)
 
 
+def case_max_requests(vip):
+    # the VS's http2_profile: 600 requests per connection, 100 concurrent streams
+    c = Conn(vip)
+    sid = 1
+    for _ in range(7):
+        batch = []
+        for _ in range(100):
+            batch.append(c.headers(sid))
+            sid += 2
+        c.send(*batch)
+        want = (sid - 1) // 2   # every stream so far, answered
+        c.read(quiet=10, until=lambda f: isinstance(f, GoAwayFrame) or sum(
+            1 for x in c.frames if isinstance(x, DataFrame) and "END_STREAM" in x.flags) >= want)
+        if c.goaway() is not None:
+            break
+    # the streams up to the GOAWAY's last one are still answered
+    c.read(quiet=10, until=lambda f: sum(
+        1 for x in c.frames if isinstance(x, DataFrame) and "END_STREAM" in x.flags) >= 600)
+    g = [f for f in c.frames if isinstance(f, GoAwayFrame)]
+    done = sum(1 for f in c.frames if isinstance(f, DataFrame) and "END_STREAM" in f.flags)
+    if g and g[0].error_code == 0 and g[0].last_stream_id == 1199 and done >= 600:
+        return "ok requests per connection (600): GOAWAY NO_ERROR last stream 1199, %d streams answered" % done
+    return "FAIL requests per connection: GOAWAY %r, %d answered" % (
+        (g[0].error_code, g[0].last_stream_id) if g else None, done)
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":

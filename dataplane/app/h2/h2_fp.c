@@ -113,6 +113,13 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 	st->id = f->hd.stream_id;
 	nghttp2_session_set_stream_user_data(ng, st->id, st);
 	s->w->st.streams++;
+	if (s->vs->http->h2_max_requests && ++s->n_req >= s->vs->http->h2_max_requests && !s->goaway) {
+		/* the profile's requests per connection: this one is the last, the
+		 * client opens a new connection for the next (GOAWAY NO_ERROR) */
+		s->goaway = s->closing = true;
+		s->w->st.goaway_sent++;
+		nghttp2_submit_goaway(ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR, NULL, 0);
+	}
 	return 0;
 }
 
@@ -133,7 +140,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 		return st->hdr_bytes > H2_HDR_LIST_MAX ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
 	}
 	st->hdr_bytes += (uint32_t)(nlen + vlen + 32);
-	if (st->hdr_bytes > H2_HDR_LIST_MAX) {
+	if (st->hdr_bytes > H2_HDR_LIST_MAX || nlen + vlen > s->vs->http->h2_field_max) {
 		s->w->st.header_list_too_large++;
 		st->bad = true;
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   /* RST_STREAM; the HPACK state stays whole */
@@ -234,7 +241,7 @@ static void stream_reset(struct h2_sess *s, struct h2_stream *st, uint32_t code)
 }
 
 /* Frames that carry no request forward, counted per second: a client that
- * sends more than H2_CTRL_PER_S of them floods (SETTINGS, PING, PRIORITY,
+ * sends more than the profile's budget of them floods (SETTINGS, PING, PRIORITY,
  * WINDOW_UPDATE, empty DATA). */
 static bool ctrl_flood(struct h2_sess *s)
 {
@@ -244,7 +251,20 @@ static bool ctrl_flood(struct h2_sess *s)
 		s->win_start_us = now;
 		s->ctrl_frames = 0;
 	}
-	return ++s->ctrl_frames > H2_CTRL_PER_S;
+	return s->vs->http->h2_ctrl_per_s && ++s->ctrl_frames > s->vs->http->h2_ctrl_per_s;
+}
+
+/* Empty DATA frames without END_STREAM carry nothing: the profile's
+ * budget a second, apart from the control frames'. */
+static bool empty_flood(struct h2_sess *s)
+{
+	uint64_t now = sl_app_now(s->c);
+
+	if (now - s->empty_start_us > 1000000) {
+		s->empty_start_us = now;
+		s->empty_frames = 0;
+	}
+	return s->vs->http->h2_empty_per_s && ++s->empty_frames > s->vs->http->h2_empty_per_s;
 }
 
 /* Rapid reset (CVE-2023-44487): streams a client opens and resets at
@@ -269,7 +289,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 
 	switch (f->hd.type) {
 	case NGHTTP2_DATA:
-		if (!f->hd.length && !end && ctrl_flood(s))
+		if (!f->hd.length && !end && empty_flood(s))
 			goto flood;
 		break;
 	case NGHTTP2_HEADERS:
@@ -768,9 +788,11 @@ static int h2_accept(struct sl_app_conn *c, const struct sl_gen_vs *vs)
 	struct h2c *hc = C(c);
 	struct h2_sess *s;
 	nghttp2_mem mem = sl_h2_mem_proto;
+	const struct sl_gen_http *hp = vs && vs->http ? vs->http : NULL;
 	nghttp2_settings_entry iv[] = {
-		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS },
-		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_STREAM_WINDOW },
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, hp ? hp->h2_max_streams : H2_MAX_STREAMS },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
+		  hp ? RTE_MIN(hp->h2_window_kb * 1024u, (uint32_t)NGHTTP2_MAX_WINDOW_SIZE) : H2_STREAM_WINDOW },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, H2_HDR_LIST_MAX },
 		{ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
 	};

@@ -10,12 +10,14 @@
 #include "sl_h2_stats.h"
 
 /* Settings we announce, and the engine's own limits (docs/http2.md). */
-#define H2_MAX_STREAMS 100          /* SETTINGS_MAX_CONCURRENT_STREAMS */
+/* the HTTP profile's http2_profile gives streams, window, field size, the
+ * control and empty-DATA budgets and requests per connection; these are
+ * what a session without one uses */
+#define H2_MAX_STREAMS 128          /* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define H2_STREAM_WINDOW 65535      /* SETTINGS_INITIAL_WINDOW_SIZE: request body bytes unread per stream */
 #define H2_CONN_WINDOW (256u << 10) /* the connection's receive window */
 #define H2_HDR_LIST_MAX (64u << 10) /* decoded header list (name + value + 32 each): HPACK bombs */
 #define H2_STREAM_OUT_MAX (64u << 10)   /* response bytes a stream holds before the server waits */
-#define H2_CTRL_PER_S 1000          /* frames without request progress per second before GOAWAY */
 #define H2_RST_BURST 200            /* client RST_STREAMs in a second before GOAWAY (rapid reset) */
 #define H2_NG_RST_BURST 1000        /* nghttp2's token bucket, the backstop: burst, then per second */
 #define H2_NG_RST_RATE 100
@@ -61,7 +63,9 @@ struct h2_sess {
 	struct sl_app_inq pend;          /* frames TCP refused */
 	uint64_t last_us;                /* a frame in or out */
 	uint64_t win_start_us, rst_start_us;   /* flood accounting windows */
-	uint32_t ctrl_frames, rst_frames;
+	uint64_t empty_start_us;
+	uint32_t ctrl_frames, rst_frames, empty_frames;
+	uint32_t n_req;                  /* streams begun */
 	bool closing, goaway;
 };
 
