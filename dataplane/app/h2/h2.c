@@ -20,9 +20,9 @@ int sl_app_h2_init(struct sl_app_worker *aw)
 		return -ENOMEM;
 	aw->h2 = w;
 	w->aw = aw;
-	ns = RTE_MIN(aw->conf.max_conns / 4, 4096u);
+	ns = RTE_MIN(aw->conf.max_conns / 8, 1024u);
 	ns = RTE_MAX(ns, 16u);
-	nt = ns * 4;
+	nt = ns * 8;
 	w->sess = rte_zmalloc("sl_h2_sess", sizeof(*w->sess) * ns, 64);
 	w->strm = rte_zmalloc("sl_h2_strm", sizeof(*w->strm) * nt, 64);
 	if (!w->sess || !w->strm || sl_h2_mem_init(w, (size_t)ns * H2_ARENA_PER_CONN))

@@ -25,7 +25,7 @@
 #define H2_LINGER_US (2ull * 1000000)   /* after the last frame: the client's input read and dropped */
 #define H2_MAX_CONTINUATIONS 8      /* CONTINUATION frames per header block */
 #define H2_SESS_MEM_MAX (1u << 20)  /* nghttp2's allocations per session */
-#define H2_ARENA_PER_CONN (48u << 10)   /* the worker's nghttp2 arena: this much per session it can hold */
+#define H2_ARENA_PER_CONN (32u << 10)   /* the worker's nghttp2 arena: this much per session it can hold (on average: one arena) */
 #define H2_CLASSES 12               /* allocation size classes 32 B .. 64 KiB */
 
 struct h2_sess;
